@@ -1,0 +1,89 @@
+/*
+ * handler's core interface: the per-connection session and the protocol
+ * module table. The core (loop.c) owns the fds, the transport (plain or the
+ * secure layer), the timers and the logs; a protocol module only turns
+ * plaintext request bytes in s->in into reply bytes in s->out.
+ */
+#ifndef HANDLER_H
+#define HANDLER_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "conf.h"
+
+struct session;
+
+/*
+ * A protocol module. All callbacks but start are optional (NULL).
+ * Return conventions: 0 continue; a positive value ends the session with
+ * that exit code (0 is spelled SESSION_DONE) after s->out is flushed.
+ */
+#define SESSION_DONE (-2)
+
+struct protocol {
+	const char *name;
+	const char *summary;      /* one line for usage/help */
+	int requires_secure;      /* cmd: refused without the secure layer */
+	/*
+	 * Parses the module's own arguments (argv[0] is the protocol name)
+	 * and allocates its state in *state. Called after the secure
+	 * handshake (if any), so s->user is known. Returns 0 or an exit code
+	 * (100 for usage errors, logged by the module).
+	 */
+	int (*start)(struct session *s, int argc, char **argv, void **state);
+	/*
+	 * New bytes in s->in, room freed in s->out, or s->in_eof set. Consume
+	 * complete requests from s->in; append replies to s->out only while
+	 * buf_room(&s->out) allows (back-pressure: leave input unconsumed
+	 * otherwise, the core calls again when the output drains).
+	 */
+	int (*input)(struct session *s, void *state);
+	/* Extra fds to poll (children's pipes, pidfds); returns how many. */
+	size_t (*pollfds)(struct session *s, void *state, struct pollfd *pfd,
+			  size_t max);
+	/* After poll: the same entries with revents filled in. */
+	int (*events)(struct session *s, void *state, struct pollfd *pfd,
+		      size_t n, uint64_t now);
+	/* Earliest time (clock_now() ns) the module wants a call; 0 none. */
+	uint64_t (*deadline)(struct session *s, void *state);
+	int (*timeout)(struct session *s, void *state, uint64_t now);
+	/*
+	 * True when the module has nothing pending once input is at EOF: all
+	 * requests answered, children reaped. The core then flushes and exits.
+	 */
+	int (*idle)(struct session *s, void *state);
+	/* Logs the module's per-session summary and frees its state. */
+	void (*finish)(struct session *s, void *state);
+};
+
+/* Maximum pollfds a module may add. */
+#define SESSION_MAX_MODULE_FDS 64
+
+struct peer_info {
+	const char *proto;        /* $PROTO: TCP, TCP6, CURVECP, or "pipe" */
+	const char *remote_ip;    /* $TCPREMOTEIP (or $CURVECPCLIENTIP...) */
+	const char *remote_port;  /* $TCPREMOTEPORT */
+	const char *remote_pk;    /* curvecpserver's client public key, hex */
+};
+
+struct session {
+	const struct conf *conf;
+	const struct conf_user *user;  /* NULL without the secure layer */
+	char user_fp[64];              /* key fingerprint for logs, or "" */
+	struct peer_info peer;
+	struct buf in;                 /* plaintext from the client */
+	struct buf out;                /* plaintext to the client */
+	int in_eof;                    /* the client sent everything it will */
+	int secure;                    /* the secure layer is on */
+	uint64_t started;              /* clock_now() at start */
+	uint64_t bytes_in, bytes_out;  /* plaintext totals, for the log */
+};
+
+/* The modules, in protocols.c. */
+const struct protocol *protocol_find(const char *name);
+extern const struct protocol *const protocols[];
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * The secure layer: mutual authentication and encryption for any protocol
+ * over a plain byte stream (docs/secure.md has the construction byte by
+ * byte). It does no I/O: the caller moves bytes between fds and the raw
+ * buffers, so the same code serves handler (server) and handler-client, and
+ * tests drive it with plain buffers.
+ */
+#ifndef SECURE_H
+#define SECURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Largest plaintext carried by one frame. */
+#define SECURE_FRAME_MAX 65536
+
+/* An Ed25519 identity that can sign: a secret key in memory, or ssh-agent. */
+struct secure_identity {
+	uint8_t pk[32];
+	/* Signs m (n bytes) into sig; 0 or -1. */
+	int (*sign)(void *ctx, uint8_t sig[64], const uint8_t *m, size_t n);
+	void *ctx;
+};
+
+/*
+ * Server side: find a user by name; fill pk and return 0, or -1 if unknown.
+ * The secure layer verifies the user's signature against that key.
+ */
+typedef int (*secure_user_lookup)(void *ctx, const char *user,
+				  uint8_t pk[32]);
+
+enum {
+	SECURE_ERROR = -1,  /* see secure_error(); the connection is over */
+	SECURE_AGAIN = 0,   /* needs more input or output room */
+	SECURE_READY = 1,   /* handshake: done / open: FINAL seen */
+};
+
+struct secure;
+
+struct secure *secure_server_new(const struct secure_identity *server,
+				 secure_user_lookup lookup, void *lookup_ctx,
+				 uint32_t max_frame);
+struct secure *secure_client_new(const struct secure_identity *user,
+				 const char *username,
+				 const uint8_t server_pk[32],
+				 uint32_t max_frame);
+void secure_free(struct secure *s);
+
+/*
+ * Advances the handshake: consumes bytes from raw_in, appends bytes to
+ * send to raw_out. SECURE_READY once both sides are authenticated.
+ */
+int secure_handshake(struct secure *s, struct buf *raw_in,
+		     struct buf *raw_out);
+/* Why the handshake or a frame failed (safe to log and to show). */
+const char *secure_error(const struct secure *s);
+/* After the handshake: the peer's user name (server side) and key. */
+const char *secure_peer_user(const struct secure *s);
+void secure_peer_pk(const struct secure *s, uint8_t pk[32]);
+
+/*
+ * Decrypts whole frames from raw_in into plain_in while plain_in has room.
+ * SECURE_READY once the peer's FINAL frame has been read (clean close);
+ * SECURE_ERROR on any forged, reordered, replayed or oversized frame.
+ * A raw EOF before FINAL is truncation: the caller reports it.
+ */
+int secure_open(struct secure *s, struct buf *raw_in, struct buf *plain_in);
+/* Encrypts as much of plain_out as fits into raw_out (consuming it). */
+int secure_seal(struct secure *s, struct buf *plain_out, struct buf *raw_out);
+/* Appends the FINAL frame; 0, or SECURE_AGAIN when raw_out lacks room. */
+int secure_close(struct secure *s, struct buf *raw_out);
+/* 1 when our FINAL has been queued / the peer's FINAL has been read. */
+int secure_closed_out(const struct secure *s);
+int secure_closed_in(const struct secure *s);
+
+#endif

@@ -1,0 +1,108 @@
+#include "buf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+int buf_init(struct buf *b, size_t cap)
+{
+	b->data = malloc(cap ? cap : 1);
+	b->start = b->end = 0;
+	b->cap = b->data ? cap : 0;
+	return b->data ? 0 : -1;
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->start = b->end = b->cap = 0;
+}
+
+void buf_free_secret(struct buf *b)
+{
+	if (b->data)
+		sodium_memzero(b->data, b->cap);
+	buf_free(b);
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+	if (n > buf_len(b))
+		n = buf_len(b);
+	b->start += n;
+	if (b->start == b->end)
+		b->start = b->end = 0;
+}
+
+void buf_clear(struct buf *b)
+{
+	b->start = b->end = 0;
+}
+
+uint8_t *buf_reserve(struct buf *b, size_t n)
+{
+	if (n > buf_room(b))
+		return NULL;
+	if (n > b->cap - b->end) {
+		/* Compacting costs one move of the unread bytes; it only
+		 * happens when the tail is short, so it stays amortised. */
+		memmove(b->data, b->data + b->start, buf_len(b));
+		b->end -= b->start;
+		b->start = 0;
+	}
+	return b->data + b->end;
+}
+
+void buf_commit(struct buf *b, size_t n)
+{
+	if (n > b->cap - b->end)
+		n = b->cap - b->end;
+	b->end += n;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+	uint8_t *dst = buf_reserve(b, n);
+
+	if (!dst)
+		return -1;
+	if (n)
+		memcpy(dst, p, n);
+	buf_commit(b, n);
+	return 0;
+}
+
+ssize_t buf_read_fd(struct buf *b, int fd)
+{
+	size_t room = buf_room(b);
+	uint8_t *dst;
+	ssize_t r;
+
+	if (room == 0) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	dst = buf_reserve(b, room);
+	do
+		r = read(fd, dst, room);
+	while (r < 0 && errno == EINTR);
+	if (r > 0)
+		buf_commit(b, (size_t)r);
+	return r;
+}
+
+ssize_t buf_write_fd(struct buf *b, int fd)
+{
+	ssize_t w;
+
+	do
+		w = write(fd, buf_data(b), buf_len(b));
+	while (w < 0 && errno == EINTR);
+	if (w > 0)
+		buf_consume(b, (size_t)w);
+	return w;
+}

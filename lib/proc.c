@@ -1,0 +1,160 @@
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "fdutil.h"
+#include "log.h"
+
+/* The highest target fd plus one, so temporary copies never collide. */
+static int fdmap_floor(const struct proc_fdmap *map, size_t nmap)
+{
+	int floor = 10;
+
+	for (size_t i = 0; i < nmap; i++)
+		if (map[i].child_fd >= floor)
+			floor = map[i].child_fd + 1;
+	return floor;
+}
+
+static void child_setup_fds(const struct proc_fdmap *map, size_t nmap,
+			    int errfd)
+{
+	int tmp[16];
+	int floor = fdmap_floor(map, nmap);
+
+	if (nmap > sizeof tmp / sizeof tmp[0])
+		_exit(EXIT_TEMP);
+	/* Two passes: lift every source above all targets, then place. */
+	for (size_t i = 0; i < nmap; i++) {
+		tmp[i] = -1;
+		if (map[i].parent_fd >= 0) {
+			tmp[i] = fcntl(map[i].parent_fd, F_DUPFD, floor);
+			if (tmp[i] < 0)
+				goto fail;
+		}
+	}
+	for (size_t i = 0; i < nmap; i++) {
+		if (tmp[i] < 0) {
+			close(map[i].child_fd);
+			continue;
+		}
+		if (dup2(tmp[i], map[i].child_fd) < 0)
+			goto fail;
+		close(tmp[i]);
+		/* The child expects ordinary blocking fds. */
+		fd_block(map[i].child_fd);
+	}
+	return;
+fail:
+	{
+		int e = errno;
+
+		if (write(errfd, &e, sizeof e) < 0)
+			_exit(EXIT_TEMP);
+		_exit(EXIT_TEMP);
+	}
+}
+
+int proc_spawn(struct proc *p, char *const argv[], char *const envp[],
+	       const struct proc_fdmap *map, size_t nmap)
+{
+	int ep[2], e = 0;
+	ssize_t r;
+	pid_t pid;
+
+	memset(p, 0, sizeof *p);
+	p->pidfd = -1;
+	if (pipe2(ep, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		e = errno;
+		close(ep[0]);
+		close(ep[1]);
+		errno = e;
+		return -1;
+	}
+	if (pid == 0) {
+		close(ep[0]);
+		signal(SIGPIPE, SIG_DFL);
+		child_setup_fds(map, nmap, ep[1]);
+		if (envp)
+			execvpe(argv[0], argv, envp);
+		else
+			execvp(argv[0], argv);
+		e = errno;
+		if (write(ep[1], &e, sizeof e) < 0)
+			_exit(EXIT_TEMP);
+		_exit(EXIT_TEMP);
+	}
+	close(ep[1]);
+	do
+		r = read(ep[0], &e, sizeof e);
+	while (r < 0 && errno == EINTR);
+	close(ep[0]);
+	p->pid = pid;
+	if (r == (ssize_t)sizeof e) {
+		waitpid(pid, NULL, 0);
+		p->pid = 0;
+		errno = e;
+		return -1;
+	}
+#ifdef SYS_pidfd_open
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p->pidfd >= 0)
+		fd_cloexec(p->pidfd);
+#endif
+	return 0;
+}
+
+int proc_reap(struct proc *p, int block)
+{
+	pid_t r;
+
+	if (p->reaped)
+		return 1;
+	if (p->pid <= 0)
+		return -1;
+	do
+		r = waitpid(p->pid, &p->status, block ? 0 : WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return 0;
+	p->reaped = 1;
+	fd_close(&p->pidfd);
+	return 1;
+}
+
+int proc_kill(struct proc *p, int sig)
+{
+	if (p->pid <= 0 || p->reaped)
+		return 0;
+	return kill(p->pid, sig);
+}
+
+void proc_release(struct proc *p)
+{
+	fd_close(&p->pidfd);
+}
+
+int proc_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status)) {
+		log_warn("child killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+		return EXIT_TEMP;
+	}
+	return EXIT_TEMP;
+}

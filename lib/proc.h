@@ -1,0 +1,42 @@
+/*
+ * Child processes watched by a poll loop: a pidfd (readable when the child
+ * exits) replaces SIGCHLD handlers, so no signal state is needed at all.
+ */
+#ifndef PROC_H
+#define PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct proc {
+	pid_t pid;   /* 0 when no child */
+	int pidfd;   /* poll for POLLIN; -1 if the kernel lacks pidfd_open */
+	int status;  /* wait status once reaped */
+	int reaped;
+};
+
+/* child_fd in the child becomes a copy of parent_fd (-1: closed). */
+struct proc_fdmap {
+	int child_fd;
+	int parent_fd;
+};
+
+/*
+ * Starts argv[0] (searched in PATH when it has no slash) with the given
+ * fds; envp NULL keeps our environment. Fails (-1, errno) when the program
+ * cannot be executed: the error travels back on a close-on-exec pipe, so
+ * "no such program" is reported here rather than as an exit status.
+ */
+int proc_spawn(struct proc *p, char *const argv[], char *const envp[],
+	       const struct proc_fdmap *map, size_t nmap);
+/* 1 when the child has exited (status saved), 0 if still running, -1 error. */
+int proc_reap(struct proc *p, int block);
+int proc_kill(struct proc *p, int sig);
+void proc_release(struct proc *p);
+/*
+ * Our exit code for a wait status: the child's own code, or 111 when a
+ * signal ended it (the signal is logged as a warning).
+ */
+int proc_exit_code(int status);
+
+#endif

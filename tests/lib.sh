@@ -1,0 +1,86 @@
+# Sourced by every shell test. Gives:
+#   $BIN $TOOLS   built programs and test tools; $T a private temp dir
+#   ok NAME / fail NAME [why]   one result line each (counted by check.sh)
+#   check NAME CMD...           ok if CMD exits 0, fail otherwise
+#   bg CMD...                   starts CMD in the background, killed at exit
+#   free_port                   a TCP+UDP port free on 127.0.0.1 right now
+#   limit SECONDS CMD...        CMD killed after SECONDS (exit 124)
+#   finish                      exits 0 if nothing failed, 1 otherwise
+# Every script is run under an overall timeout by check.sh as well.
+
+: "${BUILD:=build}"
+BIN=${BIN:-$BUILD/bin}
+TOOLS=${TOOLS:-$BUILD/tools}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+case $TOOLS in /*) ;; *) TOOLS=$PWD/$TOOLS ;; esac
+TOP=$PWD
+T=$(mktemp -d "${TMPDIR:-/tmp}/handlertest.XXXXXX")
+T_FAILED=0
+T_PIDS=""
+export BIN TOOLS T TOP
+
+t_cleanup() {
+	for p in $T_PIDS; do
+		kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
+	done
+	sleep 0.1
+	for p in $T_PIDS; do
+		kill -KILL "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap t_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+ok() { echo "ok $*"; }
+fail() {
+	echo "not ok $*"
+	T_FAILED=$((T_FAILED + 1))
+}
+check() {
+	_name=$1
+	shift
+	if "$@"; then ok "$_name"; else fail "$_name"; fi
+}
+limit() {
+	_s=$1
+	shift
+	timeout -k 3 "$_s" "$@"
+}
+# Each background job gets its own process group so cleanup reaches its
+# children (curvecpserver's message handlers, tcpserver's forks).
+bg() {
+	setsid "$@" &
+	T_PIDS="$T_PIDS $!"
+	T_LASTPID=$!
+}
+free_port() {
+	python3 - <<'PYEOF'
+import socket, random
+for _ in range(200):
+    port = random.randint(20000, 60000)
+    try:
+        t = socket.socket(); t.bind(("127.0.0.1", port))
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", port))
+        t.close(); u.close(); print(port); break
+    except OSError:
+        pass
+PYEOF
+}
+# Waits until a TCP port on 127.0.0.1 accepts connections (5 s at most).
+wait_tcp() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		if python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+sha() { sha256sum "$@" | cut -d' ' -f1; }
+finish() {
+	[ "$T_FAILED" -eq 0 ]
+	exit $?
+}
