@@ -15,6 +15,16 @@
 
 /* Largest plaintext carried by one frame. */
 #define SECURE_FRAME_MAX 65536
+/* Bytes a frame adds to its plaintext: be32 length + secretstream ABYTES. */
+#define SECURE_FRAME_OVERHEAD 21
+/*
+ * Buffer sizing: raw_in and raw_out need room for one whole frame
+ * (SECURE_RAW_MIN); plain_in needs room for max_frame bytes (or
+ * SECURE_FRAME_MAX when max_frame is 0 or larger), else secure_open fails.
+ */
+#define SECURE_RAW_MIN (SECURE_FRAME_MAX + SECURE_FRAME_OVERHEAD)
+/* Longest user name (bytes, without the NUL) the handshake carries. */
+#define SECURE_USER_MAX 63
 
 /* An Ed25519 identity that can sign: a secret key in memory, or ssh-agent. */
 struct secure_identity {
@@ -22,6 +32,8 @@ struct secure_identity {
 	/* Signs m (n bytes) into sig; 0 or -1. */
 	int (*sign)(void *ctx, uint8_t sig[64], const uint8_t *m, size_t n);
 	void *ctx;
+	/* Frees ctx (wiping secrets); may be NULL. See keys_identity_free(). */
+	void (*release)(void *ctx);
 };
 
 /*
@@ -51,6 +63,11 @@ void secure_free(struct secure *s);
 /*
  * Advances the handshake: consumes bytes from raw_in, appends bytes to
  * send to raw_out. SECURE_READY once both sides are authenticated.
+ * max_frame 0 means SECURE_FRAME_MAX; larger values are clamped to it,
+ * smaller ones raised to 1024 (the least a peer may announce).
+ * On SECURE_ERROR the server may have queued an encrypted refusal in
+ * raw_out: flush raw_out before closing so the client can show why.
+ * Call it again whenever raw_in grows or raw_out drains.
  */
 int secure_handshake(struct secure *s, struct buf *raw_in,
 		     struct buf *raw_out);
@@ -69,7 +86,11 @@ void secure_peer_pk(const struct secure *s, uint8_t pk[32]);
 int secure_open(struct secure *s, struct buf *raw_in, struct buf *plain_in);
 /* Encrypts as much of plain_out as fits into raw_out (consuming it). */
 int secure_seal(struct secure *s, struct buf *plain_out, struct buf *raw_out);
-/* Appends the FINAL frame; 0, or SECURE_AGAIN when raw_out lacks room. */
+/*
+ * Appends the FINAL frame; 0, or SECURE_AGAIN when raw_out lacks room
+ * (both are 0: secure_closed_out() tells which). Seal all of plain_out
+ * first: nothing can be sent after FINAL.
+ */
 int secure_close(struct secure *s, struct buf *raw_out);
 /* 1 when our FINAL has been queued / the peer's FINAL has been read. */
 int secure_closed_out(const struct secure *s);

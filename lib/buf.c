@@ -79,6 +79,7 @@ int buf_append(struct buf *b, const void *p, size_t n)
 ssize_t buf_read_fd(struct buf *b, int fd)
 {
 	size_t room = buf_room(b);
+	size_t tail = b->cap - b->end;
 	uint8_t *dst;
 	ssize_t r;
 
@@ -86,9 +87,17 @@ ssize_t buf_read_fd(struct buf *b, int fd)
 		errno = ENOBUFS;
 		return -1;
 	}
-	dst = buf_reserve(b, room);
+	/* Read into the free tail; compact only when the tail has shrunk
+	 * below half of the free space, so a reader that consumes a little
+	 * at a time does not move the unread bytes on every read. */
+	if (tail < room / 2 || tail == 0) {
+		dst = buf_reserve(b, room);
+		tail = room;
+	} else {
+		dst = b->data + b->end;
+	}
 	do
-		r = read(fd, dst, room);
+		r = read(fd, dst, tail);
 	while (r < 0 && errno == EINTR);
 	if (r > 0)
 		buf_commit(b, (size_t)r);
