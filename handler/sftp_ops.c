@@ -1,0 +1,395 @@
+/*
+ * File requests: OPEN, CLOSE, READ, WRITE, the STATs and SETSTATs. READ
+ * preads straight into s->out behind the reply header; WRITE pwrites
+ * straight from the packet in s->in: file data is never copied in user
+ * space.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bytes.h"
+#include "log.h"
+#include "sftp_priv.h"
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+/* Reads a handle string; -1 after a BAD_MESSAGE reply. */
+static int get_handle(struct sftp_state *st, struct sftp_req *rq,
+		      const uint8_t **p, uint32_t *n)
+{
+	if (rd_string(&rq->rd, p, n, 256) < 0) {
+		sftp_bad_message(st, rq, "handle");
+		return -1;
+	}
+	return 0;
+}
+
+static int invalid_handle(struct sftp_state *st, uint32_t id)
+{
+	sftp_status(st, id, SSH_FX_FAILURE, "invalid handle");
+	return 0;
+}
+
+static int open_flags(uint32_t pflags)
+{
+	int f;
+
+	if ((pflags & SSH_FXF_READ) && (pflags & SSH_FXF_WRITE))
+		f = O_RDWR;
+	else if (pflags & SSH_FXF_WRITE)
+		f = O_WRONLY;
+	else
+		f = O_RDONLY;
+	if (pflags & SSH_FXF_APPEND)
+		f |= O_APPEND;
+	if (pflags & SSH_FXF_CREAT)
+		f |= O_CREAT;
+	if (pflags & SSH_FXF_TRUNC)
+		f |= O_TRUNC;
+	if (pflags & SSH_FXF_EXCL)
+		f |= O_EXCL;
+	/* Never block the loop on a FIFO or become a controlling tty. */
+	return f | O_NOCTTY | O_NONBLOCK;
+}
+
+/* Opens, telling whether the file was created (for the session log). */
+static int open_counting(struct sftp_state *st, const char *path, int f,
+			 mode_t mode, int *created)
+{
+	int fd;
+
+	*created = 0;
+	if ((f & O_CREAT) && !(f & O_EXCL)) {
+		fd = sftp_path_open(st, path, f | O_EXCL, mode);
+		if (fd >= 0 || errno != EEXIST) {
+			*created = fd >= 0;
+			return fd;
+		}
+	}
+	fd = sftp_path_open(st, path, f, mode);
+	*created = fd >= 0 && (f & O_EXCL);
+	return fd;
+}
+
+int sftp_op_open(struct sftp_state *st, struct sftp_req *rq)
+{
+	char path[SFTP_PATH_MAX];
+	uint8_t hs[SFTP_HANDLE_LEN];
+	struct sftp_handle *h;
+	struct sftp_attrs a;
+	uint32_t pflags;
+	struct stat sb;
+	int f, fd, created;
+	mode_t mode;
+	struct wr w;
+
+	if (sftp_get_path(st, rq, path) < 0)
+		return 0;
+	rd_be32(&rq->rd, &pflags);
+	sftp_attrs_get(&rq->rd, &a);
+	if (!rd_end(&rq->rd))
+		return sftp_bad_message(st, rq, "OPEN");
+	if (!sftp_permitted(st, rq->type, NULL, 0, pflags))
+		return sftp_status(st, rq->id, SSH_FX_PERMISSION_DENIED, NULL);
+	h = sftp_handle_new(&st->handles);
+	if (!h)
+		return sftp_status(st, rq->id, SSH_FX_FAILURE,
+				   "too many open handles");
+	f = open_flags(pflags);
+	mode = (a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) ? a.perm & 07777
+							 : 0666;
+	fd = open_counting(st, path, f, mode, &created);
+	if (fd < 0)
+		return sftp_status_errno(st, rq->id, errno);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		/* Devices, FIFOs and directories could block the one loop
+		 * or make no sense as files: regular files only. */
+		close(fd);
+		return sftp_status(st, rq->id, SSH_FX_FAILURE,
+				   "not a regular file");
+	}
+	h->fd = fd;
+	h->readable = (f & O_ACCMODE) != O_WRONLY;
+	h->writable = (f & O_ACCMODE) != O_RDONLY;
+	sftp_handle_commit(&st->handles, h, SFTP_H_FILE);
+	st->stats.opened++;
+	st->stats.created += (unsigned)created;
+	sftp_handle_encode(&st->handles, h, hs);
+	sftp_reply_begin(st, &w, SSH_FXP_HANDLE, rq->id, 64);
+	wr_string(&w, hs, sizeof hs);
+	sftp_reply_end(st, &w, rq->id);
+	return 0;
+}
+
+int sftp_op_close(struct sftp_state *st, struct sftp_req *rq)
+{
+	struct sftp_handle *h;
+	const uint8_t *hp;
+	uint32_t hn;
+	int err = 0;
+
+	if (get_handle(st, rq, &hp, &hn) < 0)
+		return 0;
+	if (!rd_end(&rq->rd))
+		return sftp_bad_message(st, rq, "CLOSE");
+	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FREE);
+	if (!h)
+		return invalid_handle(st, rq->id);
+	if (st->sync_close && h->kind == SFTP_H_FILE && h->written &&
+	    fdatasync(h->fd) < 0)
+		err = errno;
+	if (sftp_handle_close(&st->handles, h) < 0 && !err)
+		err = errno;
+	sftp_status_errno(st, rq->id, err);
+	return 0;
+}
+
+int sftp_op_read(struct sftp_state *st, struct sftp_req *rq)
+{
+	struct sftp_handle *h;
+	const uint8_t *hp;
+	uint32_t hn, len;
+	uint64_t off;
+	uint8_t *p;
+	ssize_t n;
+
+	if (get_handle(st, rq, &hp, &hn) < 0)
+		return 0;
+	rd_be64(&rq->rd, &off);
+	rd_be32(&rq->rd, &len);
+	if (!rd_end(&rq->rd))
+		return sftp_bad_message(st, rq, "READ");
+	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FILE);
+	if (!h)
+		return invalid_handle(st, rq->id);
+	if (off > INT64_MAX)
+		return sftp_status_errno(st, rq->id, EINVAL);
+	if (len > st->max_data)
+		len = st->max_data;
+	p = buf_reserve(&st->s->out, SFTP_DATA_HDR + (size_t)len);
+	if (!p)
+		return sftp_status(st, rq->id, SSH_FX_FAILURE, NULL);
+	do
+		n = pread(h->fd, p + SFTP_DATA_HDR, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return sftp_status_errno(st, rq->id, errno);
+	if (n == 0)
+		return sftp_status(st, rq->id, SSH_FX_EOF, NULL);
+	be32_put(p, (uint32_t)(SFTP_DATA_HDR - 4 + n));
+	p[4] = SSH_FXP_DATA;
+	be32_put(p + 5, rq->id);
+	be32_put(p + 9, (uint32_t)n);
+	buf_commit(&st->s->out, SFTP_DATA_HDR + (size_t)n);
+	st->stats.read += (uint64_t)n;
+	return 0;
+}
+
+int sftp_op_write(struct sftp_state *st, struct sftp_req *rq)
+{
+	struct sftp_handle *h;
+	const uint8_t *hp, *data;
+	uint32_t hn, len;
+	uint64_t off;
+	size_t done = 0;
+
+	if (get_handle(st, rq, &hp, &hn) < 0)
+		return 0;
+	rd_be64(&rq->rd, &off);
+	rd_string(&rq->rd, &data, &len, SFTP_MAX_PACKET);
+	if (!rd_end(&rq->rd))
+		return sftp_bad_message(st, rq, "WRITE");
+	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FILE);
+	if (!h)
+		return invalid_handle(st, rq->id);
+	if (off > INT64_MAX - (uint64_t)len)
+		return sftp_status_errno(st, rq->id, EINVAL);
+	while (done < len) {
+		ssize_t n = pwrite(h->fd, data + done, len - done,
+				   (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return sftp_status_errno(st, rq->id,
+						 n < 0 ? errno : ENOSPC);
+		done += (size_t)n;
+		h->written = 1;
+		st->stats.written += (uint64_t)n;
+	}
+	sftp_status(st, rq->id, SSH_FX_OK, NULL);
+	return 0;
+}
+
+static int stat_path(struct sftp_state *st, struct sftp_req *rq, int flags)
+{
+	char path[SFTP_PATH_MAX];
+	struct stat sb;
+	int fd, r;
+
+	if (sftp_get_path(st, rq, path) < 0)
+		return 0;
+	/* OpenSSH's client sends v4+ flags after the path of STAT/LSTAT
+	 * only to newer servers; accept nothing else. */
+	if (!rd_end(&rq->rd))
+		return sftp_bad_message(st, rq, "STAT");
+	fd = sftp_path_open(st, path, O_PATH | flags, 0);
+	if (fd < 0)
+		return sftp_status_errno(st, rq->id, errno);
+	r = fstat(fd, &sb);
+	close(fd);
+	if (r < 0)
+		return sftp_status_errno(st, rq->id, errno);
+	sftp_reply_attrs(st, rq->id, &sb);
+	return 0;
+}
+
+int sftp_op_stat(struct sftp_state *st, struct sftp_req *rq)
+{
+	stat_path(st, rq, rq->type == SSH_FXP_LSTAT ? O_NOFOLLOW : 0);
+	return 0;
+}
+
+static int handle_fd(const struct sftp_handle *h)
+{
+	return h->kind == SFTP_H_DIR ? dirfd(h->dir) : h->fd;
+}
+
+int sftp_op_fstat(struct sftp_state *st, struct sftp_req *rq)
+{
+	struct sftp_handle *h;
+	const uint8_t *hp;
+	struct stat sb;
+	uint32_t hn;
+
+	if (get_handle(st, rq, &hp, &hn) < 0)
+		return 0;
+	if (!rd_end(&rq->rd))
+		return sftp_bad_message(st, rq, "FSTAT");
+	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FREE);
+	if (!h)
+		return invalid_handle(st, rq->id);
+	if (fstat(handle_fd(h), &sb) < 0)
+		return sftp_status_errno(st, rq->id, errno);
+	sftp_reply_attrs(st, rq->id, &sb);
+	return 0;
+}
+
+static void attr_times(const struct sftp_attrs *a, struct timespec ts[2])
+{
+	ts[0].tv_sec = (time_t)a->atime;
+	ts[0].tv_nsec = 0;
+	ts[1].tv_sec = (time_t)a->mtime;
+	ts[1].tv_nsec = 0;
+}
+
+/* chmod of an O_PATH fd: fchmodat2 (Linux 6.6), else through /proc (the
+ * same inode; never a new lookup of the client's name). */
+static int chmod_fd(int fd, mode_t mode, int fl)
+{
+	char p[64];
+
+	if (syscall(SYS_fchmodat2, fd, "", mode, fl) == 0)
+		return 0;
+	if (errno != ENOSYS || (fl & AT_SYMLINK_NOFOLLOW))
+		return -1;
+	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+	return chmod(p, mode);
+}
+
+/* Mode, times and owner on an O_PATH fd: the inode openat2 found, so no
+ * later lookup by name can be raced onto another file. */
+int sftp_apply_attrs(int fd, const struct sftp_attrs *a, int nofollow)
+{
+	struct timespec ts[2];
+	int fl = AT_EMPTY_PATH | (nofollow ? AT_SYMLINK_NOFOLLOW : 0);
+
+	if (a->flags & SSH_FILEXFER_ATTR_PERMISSIONS &&
+	    chmod_fd(fd, (mode_t)(a->perm & 07777), fl) < 0)
+		return -1;
+	if (a->flags & SSH_FILEXFER_ATTR_ACMODTIME) {
+		attr_times(a, ts);
+		if (utimensat(fd, "", ts, fl) < 0)
+			return -1;
+	}
+	if ((a->flags & SSH_FILEXFER_ATTR_UIDGID) &&
+	    fchownat(fd, "", (uid_t)a->uid, (gid_t)a->gid, AT_EMPTY_PATH) < 0)
+		return -1;
+	return 0;
+}
+
+/* SETSTAT follows symlinks (inside the root), as OpenSSH's does. */
+int sftp_op_setstat(struct sftp_state *st, struct sftp_req *rq)
+{
+	char path[SFTP_PATH_MAX];
+	struct sftp_attrs a;
+	int fd, r, err;
+
+	if (sftp_get_path(st, rq, path) < 0)
+		return 0;
+	sftp_attrs_get(&rq->rd, &a);
+	if (!rd_end(&rq->rd))
+		return sftp_bad_message(st, rq, "SETSTAT");
+	if (a.flags & SSH_FILEXFER_ATTR_SIZE) {
+		fd = sftp_path_open(st, path,
+				    O_WRONLY | O_NONBLOCK | O_NOCTTY, 0);
+		if (fd < 0)
+			return sftp_status_errno(st, rq->id, errno);
+		r = ftruncate(fd, (off_t)a.size);
+		err = errno;
+		close(fd);
+		if (r < 0 || a.size > INT64_MAX)
+			return sftp_status_errno(st, rq->id,
+						 r < 0 ? err : EINVAL);
+	}
+	fd = sftp_path_open(st, path, O_PATH, 0);
+	if (fd < 0)
+		return sftp_status_errno(st, rq->id, errno);
+	r = sftp_apply_attrs(fd, &a, 0);
+	err = errno;
+	close(fd);
+	sftp_status_errno(st, rq->id, r < 0 ? err : 0);
+	return 0;
+}
+
+int sftp_op_fsetstat(struct sftp_state *st, struct sftp_req *rq)
+{
+	struct sftp_handle *h;
+	struct sftp_attrs a;
+	struct timespec ts[2];
+	const uint8_t *hp;
+	uint32_t hn;
+	int fd;
+
+	if (get_handle(st, rq, &hp, &hn) < 0)
+		return 0;
+	sftp_attrs_get(&rq->rd, &a);
+	if (!rd_end(&rq->rd))
+		return sftp_bad_message(st, rq, "FSETSTAT");
+	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FREE);
+	if (!h)
+		return invalid_handle(st, rq->id);
+	fd = handle_fd(h);
+	if ((a.flags & SSH_FILEXFER_ATTR_SIZE) &&
+	    (a.size > INT64_MAX || ftruncate(fd, (off_t)a.size) < 0))
+		return sftp_status_errno(st, rq->id,
+					 a.size > INT64_MAX ? EINVAL : errno);
+	if ((a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) &&
+	    fchmod(fd, (mode_t)(a.perm & 07777)) < 0)
+		return sftp_status_errno(st, rq->id, errno);
+	attr_times(&a, ts);
+	if ((a.flags & SSH_FILEXFER_ATTR_ACMODTIME) && futimens(fd, ts) < 0)
+		return sftp_status_errno(st, rq->id, errno);
+	if ((a.flags & SSH_FILEXFER_ATTR_UIDGID) &&
+	    fchown(fd, (uid_t)a.uid, (gid_t)a.gid) < 0)
+		return sftp_status_errno(st, rq->id, errno);
+	sftp_status(st, rq->id, SSH_FX_OK, NULL);
+	return 0;
+}

@@ -1,0 +1,290 @@
+/*
+ * The sftp module's private interface, one section per file (docs/sftp.md).
+ * proto_sftp.c is the protocol table, the framer and the dispatcher (with
+ * the one permission check); the other sftp_*.c files are its parts.
+ */
+#ifndef SFTP_PRIV_H
+#define SFTP_PRIV_H
+
+#include <dirent.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "handler.h"
+#include "wire.h"
+
+/* Packet types (draft-ietf-secsh-filexfer-02). */
+enum {
+	SSH_FXP_INIT = 1,
+	SSH_FXP_VERSION = 2,
+	SSH_FXP_OPEN = 3,
+	SSH_FXP_CLOSE = 4,
+	SSH_FXP_READ = 5,
+	SSH_FXP_WRITE = 6,
+	SSH_FXP_LSTAT = 7,
+	SSH_FXP_FSTAT = 8,
+	SSH_FXP_SETSTAT = 9,
+	SSH_FXP_FSETSTAT = 10,
+	SSH_FXP_OPENDIR = 11,
+	SSH_FXP_READDIR = 12,
+	SSH_FXP_REMOVE = 13,
+	SSH_FXP_MKDIR = 14,
+	SSH_FXP_RMDIR = 15,
+	SSH_FXP_REALPATH = 16,
+	SSH_FXP_STAT = 17,
+	SSH_FXP_RENAME = 18,
+	SSH_FXP_READLINK = 19,
+	SSH_FXP_SYMLINK = 20,
+	SSH_FXP_STATUS = 101,
+	SSH_FXP_HANDLE = 102,
+	SSH_FXP_DATA = 103,
+	SSH_FXP_NAME = 104,
+	SSH_FXP_ATTRS = 105,
+	SSH_FXP_EXTENDED = 200,
+	SSH_FXP_EXTENDED_REPLY = 201
+};
+
+enum {
+	SSH_FX_OK = 0,
+	SSH_FX_EOF = 1,
+	SSH_FX_NO_SUCH_FILE = 2,
+	SSH_FX_PERMISSION_DENIED = 3,
+	SSH_FX_FAILURE = 4,
+	SSH_FX_BAD_MESSAGE = 5,
+	SSH_FX_NO_CONNECTION = 6,
+	SSH_FX_CONNECTION_LOST = 7,
+	SSH_FX_OP_UNSUPPORTED = 8
+};
+
+enum {
+	SSH_FILEXFER_ATTR_SIZE = 0x1,
+	SSH_FILEXFER_ATTR_UIDGID = 0x2,
+	SSH_FILEXFER_ATTR_PERMISSIONS = 0x4,
+	SSH_FILEXFER_ATTR_ACMODTIME = 0x8,
+	SSH_FILEXFER_ATTR_EXTENDED = 0x80000000u
+};
+
+enum {
+	SSH_FXF_READ = 0x1,
+	SSH_FXF_WRITE = 0x2,
+	SSH_FXF_APPEND = 0x4,
+	SSH_FXF_CREAT = 0x8,
+	SSH_FXF_TRUNC = 0x10,
+	SSH_FXF_EXCL = 0x20
+};
+
+#define SFTP_VERSION 3
+/* Largest packet body accepted (and advertised), as OpenSSH's. */
+#define SFTP_MAX_PACKET (256 * 1024)
+/* Largest READ/WRITE data: a DATA reply with its header fits a packet. */
+#define SFTP_MAX_DATA (SFTP_MAX_PACKET - 1024)
+/* Paths from the client and paths built from them. */
+#define SFTP_PATH_MAX 4096
+/* Bound on any reply but DATA and NAME-from-READDIR. */
+#define SFTP_SMALL_REPLY (4 * SFTP_PATH_MAX)
+/* Bound on a READDIR reply and on its entries. */
+#define SFTP_READDIR_REPLY (64 * 1024)
+#define SFTP_READDIR_ENTRIES 100
+/* DATA reply header: length, type, id, data length. */
+#define SFTP_DATA_HDR 13
+#define SFTP_HANDLE_LEN 8
+/* Output queued before input waits for the core to write. */
+#ifndef SFTP_OUT_HIGH
+#define SFTP_OUT_HIGH (64 * 1024)
+#endif
+#define SFTP_DEFAULT_HANDLES 64
+
+/* ---- sftp_packet.c: attributes, replies, status codes ---- */
+
+struct sftp_attrs {
+	uint32_t flags;
+	uint64_t size;
+	uint32_t uid, gid;
+	uint32_t perm;
+	uint32_t atime, mtime;
+};
+
+struct sftp_state;
+
+/* A request being handled: its id, and a cursor after the id. */
+struct sftp_req {
+	uint8_t type;
+	uint32_t id;
+	struct rd rd;
+};
+
+int sftp_attrs_get(struct rd *r, struct sftp_attrs *a);
+void sftp_attrs_put(struct wr *w, const struct sftp_attrs *a);
+void sftp_attrs_from_stat(struct sftp_attrs *a, const struct stat *st);
+int sftp_errno_status(int err);
+const char *sftp_status_text(int code);
+/*
+ * Replies. The dispatcher only runs a request when s->out has contiguous
+ * room for its largest reply, so these never fail for lack of space.
+ */
+void sftp_reply_begin(struct sftp_state *st, struct wr *w, uint8_t type,
+		      uint32_t id, size_t max);
+void sftp_reply_end(struct sftp_state *st, struct wr *w, uint32_t id);
+int sftp_status(struct sftp_state *st, uint32_t id, int code,
+		 const char *msg);
+/* The status for errno err, with the standard message. */
+int sftp_status_errno(struct sftp_state *st, uint32_t id, int err);
+int sftp_bad_message(struct sftp_state *st, struct sftp_req *rq,
+		      const char *what);
+int sftp_reply_attrs(struct sftp_state *st, uint32_t id,
+		      const struct stat *sb);
+/* NAME with one entry and no attributes (REALPATH, READLINK). */
+int sftp_reply_name1(struct sftp_state *st, uint32_t id, const char *name);
+/* Reads a path string: 0, or -1 after a BAD_MESSAGE reply. */
+int sftp_get_path(struct sftp_state *st, struct sftp_req *rq, char *dst);
+
+/* ---- sftp_handles.c: the handle table, with generations ---- */
+
+enum { SFTP_H_FREE, SFTP_H_FILE, SFTP_H_DIR };
+
+struct sftp_handle {
+	int kind;
+	uint32_t gen;       /* bumped at every close: stale handles miss */
+	int fd;
+	DIR *dir;
+	int eof;            /* READDIR saw the end: EOF again */
+	int readable, writable;
+	int written;        /* something was written (for -S and fsync) */
+	dev_t dev;          /* directory's identity, for ".." at the root */
+	ino_t ino;
+};
+
+struct sftp_handles {
+	struct sftp_handle *h;
+	uint32_t n;
+	uint32_t used;
+};
+
+int sftp_handles_init(struct sftp_handles *t, uint32_t n);
+/* A free entry (kind still SFTP_H_FREE), or NULL when all are taken. */
+struct sftp_handle *sftp_handle_new(struct sftp_handles *t);
+void sftp_handle_commit(struct sftp_handles *t, struct sftp_handle *h,
+			int kind);
+void sftp_handle_encode(const struct sftp_handles *t,
+			const struct sftp_handle *h, uint8_t out[SFTP_HANDLE_LEN]);
+/* The live handle named by the wire bytes, or NULL. */
+struct sftp_handle *sftp_handle_find(struct sftp_handles *t,
+				     const uint8_t *p, uint32_t n, int kind);
+/* Closes the fd/DIR; returns close's result (errno set). */
+int sftp_handle_close(struct sftp_handles *t, struct sftp_handle *h);
+void sftp_handles_free(struct sftp_handles *t);
+
+/* ---- sftp_path.c: confinement under the root ---- */
+
+/* Whether fd lives on procfs, where symlinks are magic links. */
+int sftp_is_proc(int fd);
+/* openat2() under the root: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS. */
+int sftp_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode);
+/*
+ * The client's path made absolute (client view): relative paths start at
+ * the start directory; "" is ".". dst holds 2 * SFTP_PATH_MAX bytes.
+ */
+void sftp_path_full(const struct sftp_state *st, const char *path,
+		    char *dst);
+/* Opens a client path (following symlinks inside the root unless
+ * O_NOFOLLOW); -1 with errno. */
+int sftp_path_open(const struct sftp_state *st, const char *path, int flags,
+		   mode_t mode);
+/*
+ * Opens the parent directory of a client path (O_PATH) and points *name at
+ * the final component inside namebuf. -1 with errno; EINVAL when the final
+ * component is "", "." or "..".
+ */
+int sftp_path_parent(const struct sftp_state *st, const char *path,
+		     char *namebuf, size_t namesize);
+/*
+ * REALPATH: the client path canonicalised in the client's view, symlinks
+ * resolved inside the root; the last component need not exist. 0 or -1
+ * with errno.
+ */
+int sftp_realpath(const struct sftp_state *st, const char *path, char *dst,
+		  size_t dstsize);
+
+/* ---- sftp_longname.c: `ls -l` lines for READDIR ---- */
+
+/* The last owner and group looked up: a directory rarely has many. */
+struct sftp_idcache {
+	uid_t uid;
+	gid_t gid;
+	int have_uid, have_gid;
+	char user[33];
+	char group[33];
+};
+
+void sftp_longname(struct sftp_idcache *c, char *dst, size_t dstsize,
+		   const char *name, const struct stat *sb, time_t now);
+
+/* ---- sftp_ops.c / sftp_dirops.c / sftp_ext.c: request handlers ---- */
+
+typedef int (*sftp_handler_fn)(struct sftp_state *st, struct sftp_req *rq);
+
+int sftp_op_open(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_close(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_read(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_write(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_stat(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_fstat(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_setstat(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_fsetstat(struct sftp_state *st, struct sftp_req *rq);
+/* Applies attributes to an O_PATH fd (setstat, fsetstat, lsetstat). */
+int sftp_apply_attrs(int fd, const struct sftp_attrs *a, int nofollow);
+
+int sftp_op_opendir(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_readdir(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_remove(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_mkdir(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_rmdir(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_realpath(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_rename(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_readlink(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_symlink(struct sftp_state *st, struct sftp_req *rq);
+/* RENAME (refuses to replace) and posix-rename (replaces). */
+int sftp_rename_paths(struct sftp_state *st, struct sftp_req *rq,
+		      const char *from, const char *to, int posix);
+
+/* Extensions: the VERSION list and the EXTENDED dispatcher. */
+void sftp_ext_advertise(struct wr *w);
+/* Whether the named extension modifies anything (for read-only mode). */
+int sftp_ext_writes(const uint8_t *name, uint32_t n);
+int sftp_op_extended(struct sftp_state *st, struct sftp_req *rq,
+		      const uint8_t *name, uint32_t n);
+
+/* ---- proto_sftp.c: the session state ---- */
+
+struct sftp_stats {
+	uint64_t read, written;
+	unsigned opened, created, removed;
+	unsigned bad;            /* malformed packets answered */
+};
+
+struct sftp_state {
+	struct session *s;
+	int root_fd;             /* O_PATH of ROOT: every path starts here */
+	char cwd[SFTP_PATH_MAX]; /* start directory, client view */
+	dev_t root_dev;
+	ino_t root_ino;
+	int readonly;
+	int sync_close;          /* -S: fdatasync written files at CLOSE */
+	int inited;
+	uint32_t max_packet;
+	uint32_t max_data;
+	struct sftp_handles handles;
+	struct sftp_stats stats;
+	uint8_t *scratch;        /* copy-data fallback, allocated on demand */
+	struct sftp_idcache ids;
+};
+
+#define SFTP_SCRATCH 65536
+
+/* The single policy check: 1 if allowed. pflags only for OPEN. */
+int sftp_permitted(const struct sftp_state *st, uint8_t type,
+		   const uint8_t *ext, uint32_t extlen, uint32_t pflags);
+
+#endif
