@@ -33,6 +33,14 @@ struct conf_command {
 	uint64_t output_limit;     /* stdout+stderr bytes; 0 = limits.cmd_output */
 };
 
+/* An NBD export (for the nbd module). */
+struct conf_export {
+	char name[CONF_NAME_MAX];
+	char *file;                /* absolute path of the image or device */
+	int rw;                    /* writable */
+	char *desc;                /* description for NBD_INFO; may be NULL */
+};
+
 struct conf_limits {
 	uint64_t idle_ms;          /* no bytes either way: connection closed */
 	uint64_t handshake_ms;     /* secure handshake must finish in this */
@@ -55,7 +63,16 @@ struct conf {
 	char *sftp_root;           /* default SFTP root, or NULL */
 	int sftp_rw;               /* default root writable */
 	struct conf_limits limits;
+	struct conf_export *exports;
+	size_t nexports;
+	char **require_secure;     /* protocols refused without -s */
+	size_t nrequire_secure;
+	char error[256];           /* first "file:line: problem", or "" */
 };
+
+/* Longest line accepted, and size cap for a configuration file. */
+#define CONF_LINE_MAX 4096
+#define CONF_FILE_MAX (1u << 20)
 
 /* The embedded default configuration text. */
 extern const char conf_default_text[];
@@ -74,5 +91,19 @@ const struct conf_user *conf_user_by_key(const struct conf *c,
 int conf_user_has(const struct conf_user *u, const char *perm);
 const struct conf_command *conf_command_find(const struct conf *c,
 					     const char *name);
+const struct conf_export *conf_export_find(const struct conf *c,
+					   const char *name);
+/* 1 when the conf says protocol name needs the secure layer. */
+int conf_requires_secure(const struct conf *c, const char *proto);
+/*
+ * OpenSSH-style "SHA256:..." fingerprint of an Ed25519 public key (over its
+ * ssh-ed25519 wire blob), for logs; dst needs 64 bytes.
+ */
+void conf_key_fingerprint(const uint8_t pk[32], char *dst, size_t size);
+/*
+ * Parses "ssh-ed25519 BASE64 [comment]" (an authorized_keys line) into
+ * pk; 0, or -1 with a static reason in *why.
+ */
+int conf_parse_pubkey(const char *line, uint8_t pk[32], const char **why);
 
 #endif

@@ -1,0 +1,476 @@
+/*
+ * The one poll loop of a connection. Each pass rebuilds the poll set from
+ * what the buffers allow (read fd 0 only while there is room, write fd 1
+ * only while there is something queued), then moves bytes, runs the
+ * transport (plain, or the secure layer between raw and plaintext buffers)
+ * and calls the module. Timers (idle, handshake, the module's deadline)
+ * become the poll timeout. No threads, no signals: children are the
+ * module's pidfds in the same poll set.
+ */
+#include "handler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "exitcode.h"
+#include "fdutil.h"
+#include "log.h"
+#include "secure.h"
+
+/* Largest plaintext frame the secure layer carries for us. */
+static uint32_t loop_secure_frame(const struct session *s)
+{
+	uint32_t f = s->conf->limits.max_frame;
+
+	return f == 0 || f > SECURE_FRAME_MAX ? SECURE_FRAME_MAX : f;
+}
+
+static int same_socket(int a, int b)
+{
+	struct stat sa, sb;
+
+	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
+		return 0;
+	return S_ISSOCK(sa.st_mode) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+int loop_init(struct loop *l, struct session *s, const struct protocol *p,
+	      int argc, char **argv, int fd_in, int fd_out,
+	      struct secure *sec)
+{
+	size_t cap = SESSION_BUF_BASE + s->conf->limits.max_frame;
+
+	memset(l, 0, sizeof *l);
+	l->s = s;
+	l->proto = p;
+	l->argc = argc;
+	l->argv = argv;
+	l->fd_in = fd_in;
+	l->fd_out = fd_out;
+	l->ending = -1;
+	l->sec = sec;
+	l->fl_in = fcntl(fd_in, F_GETFL);
+	l->fl_out = fcntl(fd_out, F_GETFL);
+	l->same_socket = same_socket(fd_in, fd_out);
+	s->secure = sec != NULL;
+	if (buf_init(&s->in, cap) < 0 || buf_init(&s->out, cap) < 0) {
+		log_error("out of memory for buffers");
+		return -1;
+	}
+	if (sec) {
+		/* Raw buffers: whole encrypted frames, several in flight. */
+		size_t raw = SESSION_RAW_FRAMES * (SECURE_FRAME_MAX + 1024u);
+
+		if (buf_init(&l->raw_in, raw) < 0 ||
+		    buf_init(&l->raw_out, raw) < 0) {
+			log_error("out of memory for buffers");
+			return -1;
+		}
+	}
+	if (fd_nonblock(fd_in) < 0 || fd_nonblock(fd_out) < 0) {
+		log_error("cannot make fds non-blocking: %s", strerror(errno));
+		return -1;
+	}
+	log_debug("fds %d/%d: %s", fd_in, fd_out, l->same_socket ?
+		  "one socket (shut down for writing at the end)" :
+		  "separate");
+	l->last_io = clock_now();
+	if (sec)
+		l->handshake_deadline = l->last_io +
+					s->conf->limits.handshake_ms * NS_PER_MS;
+	return 0;
+}
+
+void loop_free(struct loop *l)
+{
+	struct session *s = l->s;
+
+	if (!s)
+		return;
+	/* Give the fds back as we found them (they may be shared). */
+	if (l->fl_in >= 0 && !(l->fl_in & O_NONBLOCK))
+		fd_block(l->fd_in);
+	if (l->fl_out >= 0 && !(l->fl_out & O_NONBLOCK))
+		fd_block(l->fd_out);
+	buf_free_secret(&s->in);
+	buf_free_secret(&s->out);
+	buf_free_secret(&l->raw_in);
+	buf_free_secret(&l->raw_out);
+}
+
+/* The exit code a module's return value asks for, or -1 to go on. */
+static int module_code(int r)
+{
+	if (r == 0)
+		return -1;
+	if (r == SESSION_DONE)
+		return EXIT_OK;
+	if (r < 0 || r > 255) {
+		log_error("module returned %d, not an exit code", r);
+		return EXIT_TEMP;
+	}
+	return r;
+}
+
+static void loop_why(struct loop *l, const char *why)
+{
+	if (!l->why)
+		l->why = why;
+}
+
+static void loop_end(struct loop *l, int code)
+{
+	if (l->ending < 0 || (l->ending == EXIT_OK && code != EXIT_OK))
+		l->ending = code;
+}
+
+/* Plaintext bytes waiting to leave, and raw bytes queued for fd 1. */
+static struct buf *loop_outbuf(struct loop *l)
+{
+	return l->sec ? &l->raw_out : &l->s->out;
+}
+
+static struct buf *loop_inbuf(struct loop *l)
+{
+	return l->sec ? &l->raw_in : &l->s->in;
+}
+
+/* An auth refusal names the peer and the user it claimed, if any. */
+static void loop_refused(struct loop *l, const char *why)
+{
+	const char *user = l->handshaken || !l->sec ? NULL :
+			   secure_peer_user(l->sec);
+	char peer[128];
+
+	peer_format(&l->s->peer, peer, sizeof peer);
+	log_error("auth: refused peer=%s user=%s: %s", peer,
+		  user && *user ? user : "-", why);
+	l->auth_failed = 1;
+	loop_why(l, "refused");
+}
+
+static void loop_handshake(struct loop *l)
+{
+	int r = secure_handshake(l->sec, &l->raw_in, &l->raw_out);
+
+	if (r == SECURE_ERROR) {
+		loop_refused(l, secure_error(l->sec));
+		l->auth_failed = 1;
+		loop_end(l, EXIT_PERM);
+		return;
+	}
+	if (r == SECURE_READY) {
+		l->handshaken = 1;
+		r = l->on_auth ? l->on_auth(l) : 0;
+		if (r) {
+			loop_refused(l, "user not allowed");
+			loop_end(l, r);
+		}
+		return;
+	}
+	if (l->raw_eof) {
+		loop_refused(l, "connection closed during the handshake");
+		loop_end(l, EXIT_TEMP);
+	}
+}
+
+/* Raw frames -> s->in; notices the peer's FINAL and truncation. */
+static void loop_open(struct loop *l)
+{
+	struct session *s = l->s;
+	size_t before = buf_len(&s->in);
+	int r;
+
+	if (s->in_eof)
+		return;
+	r = secure_open(l->sec, &l->raw_in, &s->in);
+	s->bytes_in += buf_len(&s->in) - before;
+	if (r == SECURE_ERROR) {
+		log_error("secure: %s", secure_error(l->sec));
+		s->in_eof = 1;
+		l->sec_failed = 1;
+		loop_why(l, "secure-error");
+		loop_end(l, EXIT_PERM);
+		return;
+	}
+	if (r == SECURE_READY || secure_closed_in(l->sec)) {
+		s->in_eof = 1;
+		return;
+	}
+	/* At raw EOF, a frame still missing when s->in has room for the
+	 * largest one can never complete: the stream was cut. */
+	if (l->raw_eof && (buf_len(&l->raw_in) == 0 ||
+			   buf_room(&s->in) >= loop_secure_frame(s))) {
+		log_error("secure: truncated: connection closed without the "
+			  "peer's final frame");
+		l->truncated = 1;
+		loop_why(l, "truncated");
+		s->in_eof = 1;
+	}
+}
+
+static void loop_seal(struct loop *l)
+{
+	struct session *s = l->s;
+	size_t before = buf_len(&s->out);
+
+	if (buf_len(&s->out) == 0)
+		return;
+	if (secure_seal(l->sec, &s->out, &l->raw_out) == SECURE_ERROR) {
+		log_error("secure: %s", secure_error(l->sec));
+		l->sec_failed = 1;
+		loop_why(l, "secure-error");
+		loop_end(l, EXIT_TEMP);
+	}
+	s->bytes_out += before - buf_len(&s->out);
+}
+
+static void loop_start(struct loop *l)
+{
+	void *state = NULL;
+	int r = l->proto->start(l->s, l->argc, l->argv, &state);
+
+	l->state = state;
+	if (r == 0) {
+		l->started = 1;
+		return;
+	}
+	/* A failed start() has cleaned up after itself. */
+	loop_end(l, module_code(r));
+}
+
+/* Transport and module work for one pass, after the I/O. */
+static void loop_process(struct loop *l, uint64_t now)
+{
+	const struct protocol *p = l->proto;
+	struct session *s = l->s;
+	int r;
+
+	if (l->sec && !l->handshaken && l->ending < 0)
+		loop_handshake(l);
+	if (l->sec && l->handshaken && !l->sec_failed)
+		loop_open(l);
+	if (!l->started && l->ending < 0 && (!l->sec || l->handshaken))
+		loop_start(l);
+	if (l->started && l->ending < 0 && p->input) {
+		r = module_code(p->input(s, l->state));
+		if (r >= 0)
+			loop_end(l, r);
+	}
+	if (l->started && l->ending < 0 && p->deadline && p->timeout) {
+		uint64_t d = p->deadline(s, l->state);
+
+		if (d && d <= now) {
+			r = module_code(p->timeout(s, l->state, now));
+			if (r >= 0)
+				loop_end(l, r);
+		}
+	}
+	if (l->sec && l->handshaken && !l->sec_failed)
+		loop_seal(l);
+	if (l->started && l->ending < 0 && s->in_eof &&
+	    buf_len(&s->out) == 0 && (!p->idle || p->idle(s, l->state)))
+		loop_end(l, EXIT_OK);
+	if (l->ending >= 0 && l->truncated)
+		loop_end(l, EXIT_TEMP);
+	if (l->ending >= 0 && l->sec && l->handshaken && !l->sec_failed &&
+	    !l->out_dead && buf_len(&s->out) == 0 &&
+	    !secure_closed_out(l->sec) &&
+	    secure_close(l->sec, &l->raw_out) == SECURE_ERROR)
+		l->sec_failed = 1;
+}
+
+/* True once everything that can still be sent has been. */
+static int loop_flushed(struct loop *l)
+{
+	if (l->out_dead)
+		return 1;
+	if (buf_len(loop_outbuf(l)) > 0)
+		return 0;
+	/* After a broken frame nothing more can be sealed: what is
+	 * already encrypted goes out, the rest is dropped. */
+	if (l->sec && l->handshaken && !l->sec_failed)
+		return buf_len(&l->s->out) == 0 && secure_closed_out(l->sec);
+	return 1;
+}
+
+static void loop_read(struct loop *l, uint64_t now)
+{
+	struct buf *b = loop_inbuf(l);
+	ssize_t n = buf_read_fd(b, l->fd_in);
+
+	if (n > 0) {
+		l->last_io = now;
+		if (l->sec)
+			l->raw_bytes_in += (uint64_t)n;
+		else
+			l->s->bytes_in += (uint64_t)n;
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n < 0) {
+		log_error("read: %s", strerror(errno));
+		loop_why(l, "read-error");
+		loop_end(l, EXIT_TEMP);
+	}
+	l->raw_eof = 1;
+	if (!l->sec)
+		l->s->in_eof = 1;
+}
+
+static void loop_write(struct loop *l, uint64_t now)
+{
+	struct buf *b = loop_outbuf(l);
+	ssize_t n = buf_write_fd(b, l->fd_out);
+
+	if (n > 0) {
+		l->last_io = now;
+		if (l->sec)
+			l->raw_bytes_out += (uint64_t)n;
+		else
+			l->s->bytes_out += (uint64_t)n;
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	/* EPIPE, a reset: the client is gone, so is what we had queued. */
+	log_error("write: %s", n < 0 ? strerror(errno) : "nothing written");
+	l->out_dead = 1;
+	loop_why(l, "peer-gone");
+	loop_end(l, EXIT_TEMP);
+}
+
+/* The earliest timer: idle, handshake, or the module's own. */
+static uint64_t loop_deadline(struct loop *l)
+{
+	const struct protocol *p = l->proto;
+	uint64_t d = l->last_io + l->s->conf->limits.idle_ms * NS_PER_MS;
+
+	if (l->sec && !l->handshaken && l->handshake_deadline < d)
+		d = l->handshake_deadline;
+	if (l->started && l->ending < 0 && p->deadline && p->timeout) {
+		uint64_t m = p->deadline(l->s, l->state);
+
+		if (m && m < d)
+			d = m;
+	}
+	return d;
+}
+
+/* 0 to go on, or 1 when a timer ended the session. */
+static int loop_timers(struct loop *l, uint64_t now)
+{
+	const struct protocol *p = l->proto;
+	struct session *s = l->s;
+
+	if (l->sec && !l->handshaken && l->ending < 0 &&
+	    now >= l->handshake_deadline) {
+		loop_refused(l, "handshake timeout");
+		loop_end(l, EXIT_TEMP);
+		return 1;
+	}
+	if (now < l->last_io + s->conf->limits.idle_ms * NS_PER_MS)
+		return 0;
+	/* Silence while the module waits on its own work (a child running,
+	 * nothing queued for the client) is not idleness. */
+	if (l->ending < 0 && l->started && buf_len(&s->out) == 0 &&
+	    buf_len(loop_outbuf(l)) == 0 && p->idle &&
+	    !p->idle(s, l->state)) {
+		l->last_io = now;
+		return 0;
+	}
+	log_error("idle timeout: no bytes either way for %llu s",
+		  (unsigned long long)(s->conf->limits.idle_ms / 1000));
+	loop_why(l, "idle");
+	loop_end(l, EXIT_TEMP);
+	return 1;
+}
+
+static void loop_module_events(struct loop *l, struct pollfd *pfd, size_t n,
+			       uint64_t now)
+{
+	int r;
+
+	if (n == 0 || !l->proto->events)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (pfd[i].revents)
+			l->last_io = now;
+	r = module_code(l->proto->events(l->s, l->state, pfd, n, now));
+	if (r >= 0)
+		loop_end(l, r);
+}
+
+static void loop_shutdown(struct loop *l)
+{
+	if (l->out_dead || l->out_shut)
+		return;
+	/* Tell the client we are done writing; its half of the socket
+	 * stays open, so a shared fd 0 is not cut under anyone. */
+	if (shutdown(l->fd_out, SHUT_WR) == 0)
+		l->out_shut = 1;
+}
+
+int loop_run(struct loop *l)
+{
+	struct pollfd pfd[2 + SESSION_MAX_MODULE_FDS];
+	const struct protocol *p = l->proto;
+
+	loop_process(l, clock_now());
+	for (;;) {
+		size_t n = 0, nmod = 0;
+		int in_at = -1, out_at = -1, r;
+		uint64_t now;
+
+		if (l->ending >= 0 && loop_flushed(l))
+			break;
+		if (l->ending < 0 && !l->raw_eof &&
+		    buf_room(loop_inbuf(l)) > 0) {
+			pfd[n] = (struct pollfd){ l->fd_in, POLLIN, 0 };
+			in_at = (int)n++;
+		}
+		if (!l->out_dead && buf_len(loop_outbuf(l)) > 0) {
+			pfd[n] = (struct pollfd){ l->fd_out, POLLOUT, 0 };
+			out_at = (int)n++;
+		}
+		if (l->started && l->ending < 0 && p->pollfds) {
+			nmod = p->pollfds(l->s, l->state, pfd + n,
+					  SESSION_MAX_MODULE_FDS);
+			if (nmod > SESSION_MAX_MODULE_FDS)
+				nmod = SESSION_MAX_MODULE_FDS;
+			/* poll leaves revents alone when interrupted. */
+			for (size_t i = n; i < n + nmod; i++)
+				pfd[i].revents = 0;
+		}
+		now = clock_now();
+		r = poll(pfd, n + nmod,
+			 clock_poll_timeout(now, loop_deadline(l)));
+		if (r < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			loop_end(l, EXIT_TEMP);
+			break;
+		}
+		now = clock_now();
+		if (r > 0 && in_at >= 0 && pfd[in_at].revents)
+			loop_read(l, now);
+		if (r > 0 && out_at >= 0 && pfd[out_at].revents)
+			loop_write(l, now);
+		if (l->started && l->ending < 0)
+			loop_module_events(l, pfd + n, nmod, now);
+		if (loop_timers(l, now))
+			break;
+		loop_process(l, now);
+	}
+	loop_shutdown(l);
+	if (l->started && p->finish)
+		p->finish(l->s, l->state);
+	l->started = 0;
+	return l->ending < 0 ? EXIT_TEMP : l->ending;
+}

@@ -1,0 +1,111 @@
+/*
+ * handler [-f CONF] [-s] [-q|-v] PROTOCOL [ARGS...]: serves one connection
+ * on fds 0/1 and exits (docs/handler.1). Only the command line lives here;
+ * everything else is in session.c so tests and fuzzers link it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "handler.h"
+#include "log.h"
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: handler [-f CONF] [-l LOGFILE] [-s] [-q|-v] "
+		"PROTOCOL [ARGS...]\n       handler -n [-f CONF] [-s]\n"
+		"protocols:");
+	for (size_t i = 0; protocols[i]; i++)
+		fprintf(stderr, " %s", protocols[i]->name);
+	fprintf(stderr, "\n");
+}
+
+/*
+ * inetd and xinetd hand the client's socket over as fd 2 as well: a log
+ * line there would land in the client's protocol stream. Then logs go to
+ * -l FILE, or nowhere.
+ */
+static int log_target(const char *path)
+{
+	struct stat s0, s2;
+	int fd;
+
+	if (!path) {
+		if (fstat(0, &s0) < 0 || fstat(2, &s2) < 0 ||
+		    !S_ISSOCK(s2.st_mode) || s0.st_dev != s2.st_dev ||
+		    s0.st_ino != s2.st_ino)
+			return 0;
+		path = "/dev/null";
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (fd != 2 && (dup2(fd, 2) < 0 || close(fd) < 0))
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *logfile = NULL;
+	struct session_opts o;
+	int c;
+
+	log_init("handler");
+	memset(&o, 0, sizeof o);
+	o.fd_in = 0;
+	o.fd_out = 1;
+	opterr = 0;
+	/* '+': options end at the protocol name; the rest is the module's. */
+	while ((c = getopt(argc, argv, "+f:l:nsqv")) != -1) {
+		switch (c) {
+		case 'f':
+			o.conf_path = optarg;
+			break;
+		case 'l':
+			logfile = optarg;
+			break;
+		case 'n':
+			o.check_only = 1;
+			break;
+		case 's':
+			o.secure = 1;
+			break;
+		case 'q':
+			log_set_level(LOG_FATAL);
+			break;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		default:
+			log_error(optopt == 'f' || optopt == 'l' ?
+				  "option -%c needs a file" :
+				  "unknown option -%c", optopt);
+			usage();
+			return EXIT_PERM;
+		}
+	}
+	if (log_target(logfile) < 0) {
+		log_error("cannot open log file %s: %s", logfile,
+			  strerror(errno));
+		return EXIT_TEMP;
+	}
+	if (o.check_only && optind == argc)
+		return session_main(&o);
+	if (optind >= argc) {
+		usage();
+		return EXIT_PERM;
+	}
+	if (!protocol_find(argv[optind])) {
+		log_error("unknown protocol \"%s\"", argv[optind]);
+		usage();
+		return EXIT_PERM;
+	}
+	o.argc = argc - optind;
+	o.argv = argv + optind;
+	return session_main(&o);
+}

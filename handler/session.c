@@ -1,0 +1,196 @@
+/*
+ * One connection from start to end: configuration, the peer's description,
+ * the secure layer's set-up (server key, user lookup over the conf), the
+ * loop, and the one log line that sums the connection up.
+ */
+#include "handler.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "clock.h"
+#include "exitcode.h"
+#include "keys.h"
+#include "log.h"
+#include "secure.h"
+
+struct session_ctx {
+	struct conf conf;
+	struct session s;
+	struct loop l;
+	struct peer_store peer;
+	struct secure_identity id;
+	int have_id;
+	struct secure *sec;
+};
+
+/* The secure layer asks for a user's key by the name the client sent. */
+static int session_lookup(void *ctx, const char *name, uint8_t pk[32])
+{
+	const struct conf *c = ctx;
+	const struct conf_user *u = conf_user_find(c, name);
+
+	if (!u)
+		return -1;
+	memcpy(pk, u->pk, 32);
+	return 0;
+}
+
+static int session_auth(struct loop *l)
+{
+	struct session *s = l->s;
+	const char *name = secure_peer_user(l->sec);
+	const struct conf_user *u;
+	uint8_t pk[32];
+	char fp[64], peer[128];
+
+	secure_peer_pk(l->sec, pk);
+	conf_key_fingerprint(pk, fp, sizeof fp);
+	peer_format(&s->peer, peer, sizeof peer);
+	u = name ? conf_user_find(s->conf, name) : NULL;
+	if (!u || sodium_memcmp(u->pk, pk, 32) != 0) {
+		/* The secure layer checked this already; refuse if not. */
+		log_error("auth: user \"%s\" key %s not configured",
+			  name ? name : "", fp);
+		return EXIT_PERM;
+	}
+	s->user = u;
+	snprintf(s->user_fp, sizeof s->user_fp, "%s", fp);
+	log_info("auth: ok peer=%s user=%s key=%s", peer, u->name, fp);
+	return 0;
+}
+
+static int session_secure_setup(struct session_ctx *x)
+{
+	const struct conf *c = &x->conf;
+	char err[KEYS_ERR_MAX];
+
+	if (!c->server_key) {
+		log_error("%s: the secure layer (-s) needs a server-key",
+			  c->path);
+		return EXIT_PERM;
+	}
+	if (keys_identity_load(&x->id, c->server_key, err) < 0) {
+		log_error("server key: %s", err);
+		return EXIT_PERM;
+	}
+	x->have_id = 1;
+	x->sec = secure_server_new(&x->id, session_lookup, &x->conf,
+				   c->limits.max_frame);
+	if (!x->sec) {
+		log_error("secure layer: out of memory");
+		return EXIT_TEMP;
+	}
+	return 0;
+}
+
+static void session_log(struct session_ctx *x, const char *proto, int code,
+			uint64_t now)
+{
+	const struct session *s = &x->s;
+	uint64_t ms = (now - s->started) / NS_PER_MS;
+	char peer[128], raw[80] = "";
+
+	peer_format(&s->peer, peer, sizeof peer);
+	if (x->sec)
+		snprintf(raw, sizeof raw, " raw_in=%llu raw_out=%llu",
+			 (unsigned long long)x->l.raw_bytes_in,
+			 (unsigned long long)x->l.raw_bytes_out);
+	log_info("done peer=%s via=%s protocol=%s%s user=%s key=%s in=%llu "
+		 "out=%llu%s time=%llu.%03llus%s%s exit=%d",
+		 peer, s->peer.proto, proto, x->sec ? "+secure" : "",
+		 s->user ? s->user->name : "-",
+		 s->user_fp[0] ? s->user_fp : "-",
+		 (unsigned long long)s->bytes_in,
+		 (unsigned long long)s->bytes_out, raw,
+		 (unsigned long long)(ms / 1000),
+		 (unsigned long long)(ms % 1000),
+		 x->l.why ? " " : "", x->l.why ? x->l.why : "", code);
+}
+
+/* -n: the configuration (and with -s the server key) load, or not. */
+static int session_check(struct session_ctx *x, const struct session_opts *o)
+{
+	int code = o->secure ? session_secure_setup(x) : 0;
+
+	if (code == 0)
+		log_info("%s: configuration ok (%zu users, %zu commands)",
+			 x->conf.path, x->conf.nusers, x->conf.ncommands);
+	return code;
+}
+
+static int session_run(struct session_ctx *x, const struct session_opts *o)
+{
+	const struct protocol *p = o->argc ? protocol_find(o->argv[0]) : NULL;
+	int code;
+
+	if (!p && !o->check_only) {
+		log_error("unknown protocol \"%s\"",
+			  o->argc ? o->argv[0] : "");
+		return EXIT_PERM;
+	}
+	if (conf_load(&x->conf, o->conf_path) < 0) {
+		/* Under -q the refusal to start must still say why. */
+		if (log_get_level() < LOG_ERROR)
+			log_msg(LOG_FATAL, "%s", x->conf.error);
+		return EXIT_PERM;
+	}
+	if (o->check_only)
+		return session_check(x, o);
+	if ((p->requires_secure || conf_requires_secure(&x->conf, p->name)) &&
+	    !o->secure) {
+		log_error("protocol %s requires the secure layer (-s)",
+			  p->name);
+		return EXIT_PERM;
+	}
+	x->s.conf = &x->conf;
+	x->s.started = clock_now();
+	peer_init(&x->s.peer, &x->peer, o->fd_in);
+	if (log_get_level() >= LOG_DEBUG) {
+		char peer[128];
+
+		peer_format(&x->s.peer, peer, sizeof peer);
+		log_debug("start peer=%s via=%s protocol=%s%s conf=%s", peer,
+			  x->s.peer.proto, p->name, o->secure ? "+secure" : "",
+			  x->conf.path);
+	}
+	if (o->secure && (code = session_secure_setup(x)) != 0)
+		return code;
+	if (loop_init(&x->l, &x->s, p, o->argc, o->argv, o->fd_in, o->fd_out,
+		      x->sec) < 0)
+		return EXIT_TEMP;
+	x->l.on_auth = session_auth;
+	code = loop_run(&x->l);
+	session_log(x, p->name, code, clock_now());
+	return code;
+}
+
+int session_main(const struct session_opts *o)
+{
+	struct session_ctx *x;
+	int code;
+
+	/* A vanished client must be an EPIPE we log, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return EXIT_TEMP;
+	}
+	x = calloc(1, sizeof *x);
+	if (!x) {
+		log_error("out of memory");
+		return EXIT_TEMP;
+	}
+	code = session_run(x, o);
+	loop_free(&x->l);
+	secure_free(x->sec);
+	if (x->have_id)
+		keys_identity_free(&x->id);
+	conf_free(&x->conf);
+	free(x);
+	return code;
+}
