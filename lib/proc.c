@@ -83,8 +83,17 @@ int proc_spawn(struct proc *p, char *const argv[], char *const envp[],
 		return -1;
 	}
 	if (pid == 0) {
+		int errfd;
+
 		close(ep[0]);
 		signal(SIGPIPE, SIG_DFL);
+		/* The error pipe must not sit on a target fd (8 or 9 under
+		 * curvecpserver), or placing the child's fds would close it. */
+		errfd = fcntl(ep[1], F_DUPFD_CLOEXEC, fdmap_floor(map, nmap));
+		if (errfd < 0)
+			_exit(EXIT_TEMP);
+		close(ep[1]);
+		ep[1] = errfd;
 		child_setup_fds(map, nmap, ep[1]);
 		if (envp)
 			execvpe(argv[0], argv, envp);

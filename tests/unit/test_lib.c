@@ -249,6 +249,25 @@ START_TEST(spawn_missing_program)
 }
 END_TEST
 
+START_TEST(spawn_error_pipe_not_clobbered)
+{
+	struct proc p;
+	char *argv[] = { "/nonexistent/program", NULL };
+	struct proc_fdmap map[2];
+	int next = dup(0);
+
+	/* The error pipe will take the lowest free fds; make the child's fd
+	 * map close exactly those numbers. */
+	close(next);
+	map[0].child_fd = next;
+	map[0].parent_fd = -1;
+	map[1].child_fd = next + 1;
+	map[1].parent_fd = -1;
+	ck_assert_int_eq(proc_spawn(&p, argv, NULL, map, 2), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
 START_TEST(signal_is_temporary)
 {
 	struct proc p;
@@ -278,6 +297,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(io, poll_timeouts);
 	tcase_add_test(io, spawn_and_reap);
 	tcase_add_test(io, spawn_missing_program);
+	tcase_add_test(io, spawn_error_pipe_not_clobbered);
 	tcase_add_test(io, signal_is_temporary);
 	suite_add_tcase(s, io);
 	return s;

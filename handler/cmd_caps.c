@@ -1,0 +1,151 @@
+/*
+ * The command catalogue (builtins, then configured commands), the single
+ * permission check, and the capabilities document a client gets first.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_priv.h"
+#include "json.h"
+
+static size_t builtin_count(void)
+{
+	size_t n = 0;
+
+	while (cmd_builtins[n].name)
+		n++;
+	return n;
+}
+
+size_t cmd_catalogue_size(const struct conf *c)
+{
+	return builtin_count() + c->ncommands;
+}
+
+static void entry_from_builtin(struct cmd_entry *e, const struct cmd_builtin *b)
+{
+	memset(e, 0, sizeof *e);
+	e->name = b->name;
+	e->args = b->args;
+	e->desc = b->desc;
+	e->perm = NULL;
+	e->builtin = b;
+}
+
+static void entry_from_conf(struct cmd_entry *e, const struct conf_command *cc)
+{
+	memset(e, 0, sizeof *e);
+	e->name = cc->name;
+	e->args = cc->args_desc ? cc->args_desc :
+		  cc->max_args ? "[ARG...]" : "";
+	e->desc = cc->desc ? cc->desc : "";
+	e->perm = cc->perm;
+	e->payload = cc->payload;
+	e->conf = cc;
+}
+
+void cmd_catalogue_at(const struct conf *c, size_t i, struct cmd_entry *e)
+{
+	size_t nb = builtin_count();
+
+	if (i < nb)
+		entry_from_builtin(e, &cmd_builtins[i]);
+	else
+		entry_from_conf(e, &c->commands[i - nb]);
+}
+
+int cmd_lookup(const struct conf *c, const char *name, struct cmd_entry *e)
+{
+	const struct cmd_builtin *b = cmd_builtin_find(name);
+	const struct conf_command *cc;
+
+	if (b) {
+		entry_from_builtin(e, b);
+		return 0;
+	}
+	cc = conf_command_find(c, name);
+	if (!cc)
+		return -1;
+	entry_from_conf(e, cc);
+	return 0;
+}
+
+int cmd_permitted(const struct conf_user *u, const struct cmd_entry *e)
+{
+	if (!u)
+		return 0;     /* cmd never runs unauthenticated */
+	if (!e->perm)
+		return 1;     /* builtins: every authenticated user */
+	return conf_user_has(u, e->perm);
+}
+
+static void caps_limits(struct json *j, const struct cmd_limits *lim)
+{
+	json_key(j, "limits");
+	json_obj_begin(j);
+	json_kv_u64(j, "max_frame", lim->max_frame);
+	json_kv_u64(j, "max_requests", lim->max_requests);
+	json_kv_u64(j, "max_args", lim->max_args);
+	json_kv_u64(j, "max_arglen", lim->max_arglen);
+	json_kv_u64(j, "cmd_time_ms", lim->cmd_time_ms);
+	json_kv_u64(j, "cmd_output", lim->cmd_output);
+	json_kv_u64(j, "payload_window", lim->window);
+	json_obj_end(j);
+}
+
+static void caps_command(struct json *j, const struct cmd_entry *e,
+			 const struct conf_user *u,
+			 const struct cmd_limits *lim)
+{
+	json_obj_begin(j);
+	json_kv_str(j, "name", e->name);
+	json_kv_str(j, "args", e->args);
+	json_kv_str(j, "description", e->desc);
+	json_kv_str(j, "permission", e->perm);
+	json_kv_bool(j, "permitted", cmd_permitted(u, e));
+	json_kv_bool(j, "payload", e->payload);
+	json_kv_bool(j, "builtin", e->builtin != NULL);
+	if (e->conf) {
+		const struct conf_command *cc = e->conf;
+
+		json_kv_u64(j, "max_args", cc->max_args);
+		json_kv_u64(j, "time_limit_ms", cc->time_limit_ms ?
+			    cc->time_limit_ms : lim->cmd_time_ms);
+		json_kv_u64(j, "output_limit", cc->output_limit ?
+			    cc->output_limit : lim->cmd_output);
+	}
+	json_obj_end(j);
+}
+
+char *cmd_caps_json(const struct session *s, const struct cmd_limits *lim,
+		    size_t max, size_t *len)
+{
+	struct json j;
+	size_t n = cmd_catalogue_size(s->conf);
+	char *text;
+
+	json_init(&j, max);
+	json_obj_begin(&j);
+	json_kv_str(&j, "protocol", "handler-cmd");
+	json_kv_u64(&j, "version", CMD_PROTOCOL_VERSION);
+	json_kv_str(&j, "server", "handler " HANDLER_VERSION);
+	json_kv_str(&j, "user", s->user ? s->user->name : "");
+	caps_limits(&j, lim);
+	json_key(&j, "commands");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		struct cmd_entry e;
+
+		cmd_catalogue_at(s->conf, i, &e);
+		caps_command(&j, &e, s->user, lim);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	if (!json_ok(&j)) {
+		json_free(&j);
+		return NULL;
+	}
+	*len = json_len(&j);
+	text = j.p;  /* ownership moves to the caller */
+	return text;
+}

@@ -1,0 +1,569 @@
+/*
+ * The cmd protocol module (docs/cmd.md): after authentication the server
+ * sends its capabilities, then answers requests, several at a time, with
+ * bands per request id. This file is the protocol table and the frame
+ * dispatcher; every check on a client frame happens here before anything
+ * runs, and the permission check is cmd_permitted() alone.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "clock.h"
+#include "cmd_priv.h"
+#include "exitcode.h"
+#include "log.h"
+
+static const char *user_name(const struct cmd_state *st)
+{
+	return st->s->user ? st->s->user->name : "-";
+}
+
+static void protocol_error(struct cmd_state *st, const char *why)
+{
+	log_error("cmd: user=%s protocol violation: %s", user_name(st), why);
+	cmd_put_error(&st->s->out, 0, CMD_E_PROTOCOL, 1, why);
+	st->fatal = 1;
+}
+
+static struct cmd_req *req_find(struct cmd_state *st, uint32_t id)
+{
+	for (size_t i = 0; i < st->lim.max_requests; i++)
+		if (st->reqs[i].used && st->reqs[i].id == id)
+			return &st->reqs[i];
+	return NULL;
+}
+
+static struct cmd_req *req_alloc(struct cmd_state *st, uint32_t id,
+				 const char *name)
+{
+	for (size_t i = 0; i < st->lim.max_requests; i++) {
+		struct cmd_req *rq = &st->reqs[i];
+
+		if (rq->used)
+			continue;
+		memset(rq, 0, sizeof *rq);
+		rq->used = 1;
+		rq->id = id;
+		rq->started = clock_now();
+		snprintf(rq->name, sizeof rq->name, "%s", name);
+		st->inflight++;
+		return rq;
+	}
+	return NULL;
+}
+
+static void req_release(struct cmd_state *st, struct cmd_req *rq)
+{
+	cmd_exec_free(rq);
+	cmd_text_free(&rq->out);
+	cmd_text_free(&rq->err);
+	rq->used = 0;
+	st->inflight--;
+}
+
+/* A request refused before it ran: one final ERROR and a log line. */
+static void refuse(struct cmd_state *st, uint32_t id, const char *name,
+		   uint8_t code, const char *text)
+{
+	log_info("cmd: user=%s command=%s refused: %s: %s", user_name(st),
+		 name ? name : "-", cmd_errcode_name(code), text);
+	cmd_put_error(&st->s->out, id, code, 1, text);
+	st->refused++;
+}
+
+static void run_builtin(struct cmd_state *st, uint32_t id,
+			const struct cmd_entry *e, struct cmd_request *rq)
+{
+	struct cmd_text out = { 0 }, err = { 0 };
+	int status = e->builtin->run(st, (int)rq->argc, rq->argv, &out, &err);
+	struct cmd_req *r;
+
+	if (status < 0 || out.err || err.err) {
+		refuse(st, id, e->name, status < 0 ? (uint8_t)-status :
+		       CMD_E_INTERNAL, err.p && !err.err ? err.p :
+		       "builtin output too large");
+		cmd_text_free(&out);
+		cmd_text_free(&err);
+		return;
+	}
+	r = req_alloc(st, id, e->name);
+	r->out = out;
+	r->err = err;
+	r->status = status;
+}
+
+static void run_command(struct cmd_state *st, uint32_t id,
+			const struct cmd_entry *e, struct cmd_request *rq)
+{
+	int payload = rq->flags & CMD_REQ_PAYLOAD;
+	char why[160];
+	struct cmd_req *r;
+
+	if (rq->argc - 1 > e->conf->max_args) {
+		snprintf(why, sizeof why, "%s takes at most %u arguments",
+			 e->name, e->conf->max_args);
+		refuse(st, id, e->name, CMD_E_LIMIT, why);
+		return;
+	}
+	r = req_alloc(st, id, e->name);
+	if (cmd_exec_start(st, r, e, (int)rq->argc, rq->argv, payload) < 0) {
+		snprintf(why, sizeof why, "cannot run %s: %s", e->name,
+			 strerror(errno));
+		req_release(st, r);
+		refuse(st, id, e->name, CMD_E_INTERNAL, why);
+		return;
+	}
+	log_debug("cmd: user=%s command=%s id=%u started pid %d",
+		  user_name(st), e->name, id, (int)r->child.proc.pid);
+}
+
+/* Every check in order; the first failure is the answer. */
+static void on_request(struct cmd_state *st, uint32_t id,
+		       const uint8_t *body, uint32_t len)
+{
+	struct cmd_req_limits rl = { st->lim.max_args, st->lim.max_arglen };
+	struct cmd_request rq;
+	struct cmd_entry e;
+	const char *why;
+	char text[160];
+	int err;
+
+	if (id == 0) {
+		protocol_error(st, "request id 0 is reserved");
+		return;
+	}
+	if (req_find(st, id)) {
+		protocol_error(st, "request id already in flight");
+		return;
+	}
+	err = cmd_request_parse(&rq, body, len, &rl, &why);
+	if (err) {
+		refuse(st, id, NULL, (uint8_t)err, why);
+		return;
+	}
+	if (st->inflight >= st->lim.max_requests) {
+		snprintf(text, sizeof text, "too many requests in flight "
+			 "(at most %u)", st->lim.max_requests);
+		refuse(st, id, rq.argv[0], CMD_E_LIMIT, text);
+	} else if (cmd_lookup(st->s->conf, rq.argv[0], &e) < 0) {
+		snprintf(text, sizeof text, "%.64s",
+			 rq.argv[0]);
+		refuse(st, id, rq.argv[0], CMD_E_UNKNOWN, text);
+	} else if (!cmd_permitted(st->s->user, &e)) {
+		snprintf(text, sizeof text, "%s needs permission %s", e.name,
+			 e.perm);
+		refuse(st, id, e.name, CMD_E_PERM, text);
+	} else if ((rq.flags & CMD_REQ_PAYLOAD) && !e.payload) {
+		snprintf(text, sizeof text, "%s takes no payload", e.name);
+		refuse(st, id, e.name, CMD_E_INVALID, text);
+	} else if (e.builtin) {
+		run_builtin(st, id, &e, &rq);
+	} else {
+		run_command(st, id, &e, &rq);
+	}
+	cmd_request_free(&rq);
+}
+
+static void on_data(struct cmd_state *st, uint32_t id, const uint8_t *body,
+		    uint32_t len)
+{
+	struct cmd_req *rq = req_find(st, id);
+
+	/* The request may have ended while these bytes travelled. */
+	if (!rq)
+		return;
+	if (!rq->is_child || rq->child.payload_eof) {
+		protocol_error(st, "DATA for a request without an open payload");
+		return;
+	}
+	if (len > rq->child.credit) {
+		protocol_error(st, "DATA beyond the granted window");
+		return;
+	}
+	cmd_exec_payload(st, rq, body, len);
+}
+
+static void on_control(struct cmd_state *st, const struct cmd_hdr *h)
+{
+	struct cmd_req *rq = req_find(st, h->id);
+
+	if (h->len != 0) {
+		protocol_error(st, "EOF and CANCEL frames have no body");
+		return;
+	}
+	if (!rq || !rq->is_child)
+		return;
+	if (h->type == CMD_EOF) {
+		if (!rq->child.payload_eof)
+			cmd_exec_payload_eof(rq);
+	} else {
+		snprintf(rq->note, sizeof rq->note, "cancelled by the client");
+		rq->note_code = CMD_E_LIMIT;
+		cmd_exec_kill(st, rq, CMD_KILL_CANCEL, clock_now());
+	}
+}
+
+static void on_frame(struct cmd_state *st, const struct cmd_hdr *h,
+		     const uint8_t *body)
+{
+	switch (h->type) {
+	case CMD_REQUEST:
+		on_request(st, h->id, body, h->len);
+		break;
+	case CMD_DATA:
+		on_data(st, h->id, body, h->len);
+		break;
+	default:
+		on_control(st, h);
+		break;
+	}
+}
+
+/*
+ * Header checks before the body is awaited: 0 go on, 1 the body is being
+ * skipped (an oversized request, refused), -1 protocol violation.
+ */
+static int check_header(struct cmd_state *st, const struct cmd_hdr *h)
+{
+	char text[96];
+
+	if (!cmd_type_from_client(h->type)) {
+		protocol_error(st, "unknown frame type");
+		return -1;
+	}
+	if (h->len <= st->lim.max_frame)
+		return 0;
+	if (h->type != CMD_REQUEST || h->id == 0 || req_find(st, h->id)) {
+		protocol_error(st, "frame larger than max_frame");
+		return -1;
+	}
+	snprintf(text, sizeof text, "request of %u bytes exceeds max_frame %u",
+		 h->len, st->lim.max_frame);
+	refuse(st, h->id, NULL, CMD_E_LIMIT, text);
+	st->skip = h->len;
+	return 1;
+}
+
+static void read_frames(struct cmd_state *st)
+{
+	struct session *s = st->s;
+	struct cmd_hdr h;
+
+	while (!st->fatal) {
+		size_t len = buf_len(&s->in);
+
+		if (st->skip) {
+			size_t n = len < st->skip ? len : st->skip;
+
+			buf_consume(&s->in, n);
+			st->skip -= (uint32_t)n;
+			if (st->skip)
+				break;
+			continue;
+		}
+		if (buf_room(&s->out) < CMD_REPLY_RESERVE)
+			break;
+		if (cmd_hdr_decode(buf_data(&s->in), len, &h) != CMD_FRAME_OK)
+			break;
+		switch (check_header(st, &h)) {
+		case 1:
+			buf_consume(&s->in, CMD_HDR_LEN);
+			continue;
+		case -1:
+			return;
+		default:
+			break;
+		}
+		if (len - CMD_HDR_LEN < h.len)
+			break;
+		on_frame(st, &h, buf_data(&s->in) + CMD_HDR_LEN);
+		buf_consume(&s->in, CMD_HDR_LEN + (size_t)h.len);
+	}
+}
+
+/* Builtin output as bands, as room allows. */
+static void flush_text(struct cmd_state *st, struct cmd_req *rq,
+		       struct cmd_text *t, size_t *off, uint8_t type)
+{
+	struct buf *out = &st->s->out;
+
+	while (*off < t->len && buf_room(out) > CMD_HDR_LEN) {
+		size_t n = t->len - *off;
+
+		if (n > buf_room(out) - CMD_HDR_LEN)
+			n = buf_room(out) - CMD_HDR_LEN;
+		if (n > CMD_BAND_MAX)
+			n = CMD_BAND_MAX;
+		cmd_put_frame(out, type, rq->id, t->p + *off, n);
+		*off += n;
+		rq->bytes_out += n;
+	}
+}
+
+static void log_done(struct cmd_state *st, struct cmd_req *rq, int status)
+{
+	static const char *const reasons[] = {
+		"", " (time limit)", " (output limit)", " (cancelled)",
+		" (session ended)"
+	};
+	uint64_t ms = (clock_now() - rq->started) / NS_PER_MS;
+	char how[48];
+
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof how, "signal %d%s", WTERMSIG(status),
+			 reasons[rq->child.why]);
+	else
+		snprintf(how, sizeof how, "exit %d%s", WEXITSTATUS(status),
+			 reasons[rq->child.why]);
+	log_info("cmd: user=%s command=%s id=%u %s in=%llu out=%llu ms=%llu",
+		 user_name(st), rq->name, rq->id, how,
+		 (unsigned long long)rq->bytes_in,
+		 (unsigned long long)rq->bytes_out, (unsigned long long)ms);
+}
+
+/* The final frames of a finished request, once they fit. */
+static void try_complete(struct cmd_state *st, struct cmd_req *rq)
+{
+	struct buf *out = &st->s->out;
+	int status;
+
+	if (rq->is_child ? !cmd_exec_done(rq) :
+	    rq->out_off < rq->out.len || rq->err_off < rq->err.len)
+		return;
+	if (buf_room(out) < 2 * CMD_HDR_LEN + 2 + sizeof rq->note + 5)
+		return;
+	if (rq->note_code)
+		cmd_put_error(out, rq->id, rq->note_code, 0, rq->note);
+	status = rq->is_child ? rq->child.proc.status : W_EXITCODE(rq->status, 0);
+	if (WIFSIGNALED(status))
+		cmd_put_exit(out, rq->id, CMD_EXIT_SIGNAL,
+			     (uint32_t)WTERMSIG(status));
+	else
+		cmd_put_exit(out, rq->id, CMD_EXIT_CODE,
+			     (uint32_t)WEXITSTATUS(status));
+	log_done(st, rq, status);
+	st->served++;
+	req_release(st, rq);
+}
+
+static void progress(struct cmd_state *st, uint64_t now)
+{
+	for (size_t i = 0; i < st->lim.max_requests; i++) {
+		struct cmd_req *rq = &st->reqs[i];
+
+		if (!rq->used)
+			continue;
+		if (rq->is_child) {
+			cmd_exec_timers(st, rq, now);
+			cmd_exec_grant(st, rq);
+		} else {
+			flush_text(st, rq, &rq->out, &rq->out_off, CMD_STDOUT);
+			flush_text(st, rq, &rq->err, &rq->err_off, CMD_STDERR);
+		}
+		try_complete(st, rq);
+	}
+}
+
+/* The client will send nothing more: open payloads end here. */
+static void input_ended(struct cmd_state *st)
+{
+	for (size_t i = 0; i < st->lim.max_requests; i++) {
+		struct cmd_req *rq = &st->reqs[i];
+
+		if (rq->used && rq->is_child && !rq->child.payload_eof)
+			cmd_exec_payload_eof(rq);
+	}
+}
+
+static void limits_init(struct cmd_limits *lim, const struct session *s)
+{
+	const struct conf_limits *c = &s->conf->limits;
+	size_t in_max = s->in.cap > CMD_HDR_LEN ? s->in.cap - CMD_HDR_LEN : 0;
+
+	lim->max_frame = c->max_frame < in_max ? c->max_frame :
+			 (uint32_t)(in_max < UINT32_MAX ? in_max : UINT32_MAX);
+	lim->max_requests = c->max_requests ? c->max_requests : 1;
+	lim->max_args = c->max_args;
+	lim->max_arglen = c->max_arglen;
+	lim->cmd_time_ms = c->cmd_time_ms;
+	lim->cmd_output = c->cmd_output;
+	lim->window = CMD_WINDOW_MAX;
+}
+
+static int send_caps(struct cmd_state *st)
+{
+	struct session *s = st->s;
+	size_t max = CMD_SERVER_FRAME_MAX, len;
+	char *json;
+	int r;
+
+	if (buf_room(&s->out) - CMD_HDR_LEN < max)
+		max = buf_room(&s->out) - CMD_HDR_LEN;
+	json = cmd_caps_json(s, &st->lim, max, &len);
+	if (!json) {
+		log_error("cmd: capabilities do not fit in %zu bytes", max);
+		return -1;
+	}
+	r = cmd_put_frame(&s->out, CMD_CAPS, 0, json, len);
+	free(json);
+	return r;
+}
+
+static int cmd_start(struct session *s, int argc, char **argv, void **state)
+{
+	struct cmd_state *st;
+
+	(void)argv;
+	if (argc > 1) {
+		log_error("usage: handler [options] cmd (no arguments)");
+		return EXIT_PERM;
+	}
+	if (s->out.cap < CMD_REPLY_RESERVE * 2 || s->in.cap <= CMD_HDR_LEN) {
+		log_error("cmd: session buffers too small");
+		return EXIT_TEMP;
+	}
+	st = calloc(1, sizeof *st);
+	if (!st)
+		return EXIT_TEMP;
+	st->s = s;
+	limits_init(&st->lim, s);
+	st->reqs = calloc(st->lim.max_requests, sizeof *st->reqs);
+	if (!st->reqs || send_caps(st) < 0) {
+		free(st->reqs);
+		free(st);
+		return EXIT_TEMP;
+	}
+	log_debug("cmd: user=%s capabilities sent", user_name(st));
+	*state = st;
+	return 0;
+}
+
+static int cmd_input(struct session *s, void *state)
+{
+	struct cmd_state *st = state;
+
+	read_frames(st);
+	if (s->in_eof)
+		input_ended(st);
+	progress(st, clock_now());
+	return st->fatal ? EXIT_PERM : 0;
+}
+
+static size_t cmd_pollfds(struct session *s, void *state, struct pollfd *pfd,
+			  size_t max)
+{
+	struct cmd_state *st = state;
+	size_t n = 0, nreq = st->lim.max_requests;
+
+	(void)s;
+	st->fds_short = 0;
+	if (st->fatal)
+		return 0;
+	/* Start at a different request each pass so none starves. */
+	for (size_t k = 0; k < nreq; k++) {
+		size_t i = (st->rotate + k) % nreq;
+
+		if (st->reqs[i].used && st->reqs[i].is_child)
+			cmd_exec_poll_add(st, &st->reqs[i], pfd, &n, max, i);
+	}
+	st->rotate++;
+	return n;
+}
+
+static int cmd_events(struct session *s, void *state, struct pollfd *pfd,
+		      size_t n, uint64_t now)
+{
+	struct cmd_state *st = state;
+
+	(void)s;
+	for (size_t i = 0; i < n; i++) {
+		struct cmd_req *rq = &st->reqs[st->map_req[i]];
+
+		if (rq->used && rq->is_child)
+			cmd_exec_event(st, rq, st->map_kind[i], pfd[i].revents,
+				       now);
+	}
+	progress(st, now);
+	return st->fatal ? EXIT_PERM : 0;
+}
+
+static uint64_t cmd_deadline(struct session *s, void *state)
+{
+	struct cmd_state *st = state;
+	uint64_t d = 0;
+
+	(void)s;
+	for (size_t i = 0; i < st->lim.max_requests; i++) {
+		uint64_t r;
+
+		if (!st->reqs[i].used)
+			continue;
+		r = cmd_exec_deadline(&st->reqs[i]);
+		if (r && (!d || r < d))
+			d = r;
+	}
+	/* Requests whose fds did not fit in the poll set: look again soon. */
+	if (st->fds_short) {
+		uint64_t soon = clock_now() + 10 * NS_PER_MS;
+
+		if (!d || soon < d)
+			d = soon;
+	}
+	return d;
+}
+
+static int cmd_timeout(struct session *s, void *state, uint64_t now)
+{
+	struct cmd_state *st = state;
+
+	(void)s;
+	progress(st, now);
+	return st->fatal ? EXIT_PERM : 0;
+}
+
+static int cmd_idle(struct session *s, void *state)
+{
+	struct cmd_state *st = state;
+
+	(void)s;
+	return st->inflight == 0;
+}
+
+static void cmd_finish(struct session *s, void *state)
+{
+	struct cmd_state *st = state;
+
+	(void)s;
+	for (size_t i = 0; i < st->lim.max_requests; i++) {
+		struct cmd_req *rq = &st->reqs[i];
+
+		if (!rq->used)
+			continue;
+		log_warn("cmd: user=%s command=%s id=%u killed: session ended",
+			 user_name(st), rq->name, rq->id);
+		req_release(st, rq);
+	}
+	log_info("cmd: user=%s session done: %llu served, %llu refused",
+		 user_name(st), (unsigned long long)st->served,
+		 (unsigned long long)st->refused);
+	free(st->reqs);
+	free(st);
+}
+
+const struct protocol proto_cmd = {
+	.name = "cmd",
+	.summary = "authenticated remote commands with bands (docs/cmd.md)",
+	.requires_secure = 1,
+	.start = cmd_start,
+	.input = cmd_input,
+	.pollfds = cmd_pollfds,
+	.events = cmd_events,
+	.deadline = cmd_deadline,
+	.timeout = cmd_timeout,
+	.idle = cmd_idle,
+	.finish = cmd_finish,
+};
