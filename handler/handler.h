@@ -84,6 +84,8 @@ struct session {
 	struct buf in;                 /* plaintext from the client */
 	struct buf out;                /* plaintext to the client */
 	int in_eof;                    /* the client sent everything it will */
+	int in_truncated;              /* ...because the stream was cut (no FINAL):
+	                                  work for this client is pointless */
 	int secure;                    /* the secure layer is on */
 	uint64_t started;              /* clock_now() at start */
 	uint64_t bytes_in, bytes_out;  /* plaintext totals, for the log */

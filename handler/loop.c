@@ -212,6 +212,7 @@ static void loop_open(struct loop *l)
 		l->truncated = 1;
 		loop_why(l, "truncated");
 		s->in_eof = 1;
+		s->in_truncated = 1;
 	}
 }
 

@@ -369,12 +369,21 @@ static void progress(struct cmd_state *st, uint64_t now)
 }
 
 /* The client will send nothing more: open payloads end here. */
+/*
+ * A clean close (FINAL) still gets every answer; a cut stream means the
+ * client is gone, so its commands are cancelled rather than left to run to
+ * their time limit with nobody to read the result.
+ */
 static void input_ended(struct cmd_state *st)
 {
 	for (size_t i = 0; i < st->lim.max_requests; i++) {
 		struct cmd_req *rq = &st->reqs[i];
 
-		if (rq->used && rq->is_child && !rq->child.payload_eof)
+		if (!rq->used || !rq->is_child)
+			continue;
+		if (st->s->in_truncated)
+			cmd_exec_kill(st, rq, CMD_KILL_SESSION, clock_now());
+		else if (!rq->child.payload_eof)
 			cmd_exec_payload_eof(rq);
 	}
 }

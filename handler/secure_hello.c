@@ -47,9 +47,9 @@ int sec_hello_check(struct secure *s, const struct buf *in, uint8_t type)
 	if (memcmp(p, SEC_MAGIC, m) != 0) {
 		m = n < 8 ? n : 8;
 		sec_printable(shown, sizeof shown, p, m);
-		for (size_t i = 0; i < m; i++)
-			snprintf(hex + 3 * i, sizeof hex - 3 * i, "%s%02x",
-				 i ? " " : "", p[i]);
+		for (size_t i = 0, o = 0; i < m; i++)
+			o += (size_t)snprintf(hex + o, sizeof hex - o, "%s%02x",
+					      i ? " " : "", p[i]);
 		return sec_fail(s, "peer does not speak the secure layer "
 				   "(expected a %s, got \"%s\" = %s)",
 				type_name(type), shown, hex);

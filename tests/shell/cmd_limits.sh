@@ -108,6 +108,25 @@ else
 	fail "SIGINT cancels the request: command stopped, client ends"
 fi
 
+# A client that vanishes (killed, no FINAL frame) leaves nobody to read the
+# answer: the server sees the truncated stream and stops the command at once
+# instead of letting it run to its time limit.
+rm -f "$T/marker"
+: >"$T/server.log"
+"$HC" -k "$T/alice" -u alice -p "$T/server.pub" \
+	--exec "exec $HD -s -f $T/conf cmd 2>>$T/server.log" run later >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 0.7
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+sleep 2.5
+if [ ! -e "$T/marker" ] && grep -q truncated "$T/server.log"; then
+	ok "client vanished: truncation logged, its command stopped"
+else
+	echo "# server log: $(tail -n 5 "$T/server.log" | tr '\n' '|')" >&2
+	fail "client vanished: truncation logged, its command stopped"
+fi
+
 # Idle: the tunnel's stdin stays open but silent; the server must close the
 # connection after about a second and the client must then end.
 mkfifo "$T/fifo"
