@@ -34,6 +34,12 @@ struct protocol {
 	const char *summary;      /* one line for usage/help */
 	int requires_secure;      /* cmd: refused without the secure layer */
 	/*
+	 * Plaintext queue size each way (0: SESSION_BUF_BASE). A module that
+	 * never needs deep queues asks for less, keeping the peak RSS of a
+	 * busy connection small.
+	 */
+	size_t buffer_size;
+	/*
 	 * Parses the module's own arguments (argv[0] is the protocol name)
 	 * and allocates its state in *state. Called after the secure
 	 * handshake (if any), so s->user is known. Returns 0 or an exit code

@@ -44,7 +44,8 @@ int loop_init(struct loop *l, struct session *s, const struct protocol *p,
 	      int argc, char **argv, int fd_in, int fd_out,
 	      struct secure *sec)
 {
-	size_t cap = SESSION_BUF_BASE + s->conf->limits.max_frame;
+	size_t cap = (p->buffer_size ? p->buffer_size : SESSION_BUF_BASE) +
+		     s->conf->limits.max_frame;
 
 	memset(l, 0, sizeof *l);
 	l->s = s;

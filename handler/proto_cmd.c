@@ -567,6 +567,7 @@ const struct protocol proto_cmd = {
 	.name = "cmd",
 	.summary = "authenticated remote commands with bands (docs/cmd.md)",
 	.requires_secure = 1,
+	.buffer_size = 256 * 1024,
 	.start = cmd_start,
 	.input = cmd_input,
 	.pollfds = cmd_pollfds,

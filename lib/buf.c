@@ -10,7 +10,7 @@
 int buf_init(struct buf *b, size_t cap)
 {
 	b->data = malloc(cap ? cap : 1);
-	b->start = b->end = 0;
+	b->start = b->end = b->touched = 0;
 	b->cap = b->data ? cap : 0;
 	return b->data ? 0 : -1;
 }
@@ -19,13 +19,13 @@ void buf_free(struct buf *b)
 {
 	free(b->data);
 	b->data = NULL;
-	b->start = b->end = b->cap = 0;
+	b->start = b->end = b->cap = b->touched = 0;
 }
 
 void buf_free_secret(struct buf *b)
 {
 	if (b->data)
-		sodium_memzero(b->data, b->cap);
+		sodium_memzero(b->data, b->touched);
 	buf_free(b);
 }
 
@@ -62,6 +62,8 @@ void buf_commit(struct buf *b, size_t n)
 	if (n > b->cap - b->end)
 		n = b->cap - b->end;
 	b->end += n;
+	if (b->end > b->touched)
+		b->touched = b->end;
 }
 
 int buf_append(struct buf *b, const void *p, size_t n)

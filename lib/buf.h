@@ -18,12 +18,17 @@ struct buf {
 	size_t start;
 	size_t end;
 	size_t cap;
+	size_t touched; /* high-water mark of end: what a wipe must cover */
 };
 
 /* 0 on success, -1 (errno ENOMEM) when the allocation fails. */
 int buf_init(struct buf *b, size_t cap);
 void buf_free(struct buf *b);
-/* Wipes the contents before freeing (buffers that held plaintext or keys). */
+/*
+ * Wipes the contents before freeing (buffers that held plaintext or keys).
+ * Only the part ever written is wiped, so a big buffer that a session
+ * barely used is not faulted in just to be zeroed.
+ */
 void buf_free_secret(struct buf *b);
 
 static inline const uint8_t *buf_data(const struct buf *b)

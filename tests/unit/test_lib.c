@@ -157,6 +157,8 @@ START_TEST(buf_queue)
 	memcpy(p, "123456", 6);
 	buf_commit(&b, 6);
 	ck_assert(memcmp(buf_data(&b), "ef123456", 8) == 0);
+	/* The wipe at free covers everything ever written. */
+	ck_assert_uint_eq(b.touched, 8);
 	ck_assert_ptr_null(buf_reserve(&b, 1));
 	buf_consume(&b, 100);
 	ck_assert_uint_eq(buf_len(&b), 0);
