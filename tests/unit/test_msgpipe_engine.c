@@ -619,20 +619,20 @@ START_TEST(legacy_peer_gets_range1_only)
 {
 	struct sim m;
 	struct engine *e;
-	uint8_t b[MSG_MAX], f[MSG_FRAME_MAX];
+	uint8_t b[MSG_MAX], f[MSG_FRAME_MAX], data[1024];
 	struct msg d, out;
 	size_t n;
 
 	sim_init(&m, 0, 0);
 	e = &m.s[0].e;
 	memset(&d, 0, sizeof d);
-	memset(b, 'q', sizeof b);
+	memset(data, 'q', sizeof data);
 	/* padded data at 0 and 2048 (a hole between), 1088 bytes each */
 	for (int i = 0; i < 2; i++) {
 		d.id = (uint32_t)(i + 1);
 		d.len = 1024;
 		d.pos = (uint64_t)i * 2048;
-		d.data = b + 100;
+		d.data = data;
 		ck_assert_uint_gt(msg_encode(&d, b, sizeof b), 0);
 		memset(b + 48, 0, 16); /* padding: 1088 instead of 1072 */
 		memmove(b + 64, b + 48, 1024);
