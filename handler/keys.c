@@ -53,7 +53,7 @@ int keys_format_public(const uint8_t pk[32], const char *comment,
 }
 
 /* Blob "string type, string pk" of exactly an ed25519 key. */
-static int blob_ed25519(const uint8_t *blob, size_t n, uint8_t pk[32])
+int keys_blob_ed25519(const uint8_t *blob, size_t n, uint8_t pk[32])
 {
 	const uint8_t *type, *key;
 	uint32_t tlen, klen;
@@ -140,7 +140,7 @@ int keys_parse_public(const char *line, size_t n, uint8_t pk[32],
 		*why = "bad base64 in public key";
 		return -1;
 	}
-	if (blob_ed25519(blob, binlen, pk) < 0) {
+	if (keys_blob_ed25519(blob, binlen, pk) < 0) {
 		*why = "public key blob is not a valid ssh-ed25519 key";
 		return -1;
 	}

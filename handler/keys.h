@@ -23,6 +23,12 @@
 /* "ssh-ed25519 " + 68 base64 characters + " " + comment + NUL. */
 #define KEYS_PUBLINE_MAX (12 + 68 + 1 + KEYS_COMMENT_MAX + 1)
 
+/*
+ * The SSH wire blob of an ed25519 public key: string "ssh-ed25519", string
+ * pk (32 bytes), nothing else. 0 with pk filled, or -1.
+ */
+int keys_blob_ed25519(const uint8_t *blob, size_t n, uint8_t pk[32]);
+
 /* A secret key in memory: libsodium's 64-byte form (seed then pk). */
 struct keys_secret {
 	uint8_t sk[64];

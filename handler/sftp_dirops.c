@@ -19,16 +19,6 @@
 #define RENAME_NOREPLACE 1
 #endif
 
-static int get_handle(struct sftp_state *st, struct sftp_req *rq,
-		      const uint8_t **p, uint32_t *n)
-{
-	if (rd_string(&rq->rd, p, n, 256) < 0) {
-		sftp_bad_message(st, rq, "handle");
-		return -1;
-	}
-	return 0;
-}
-
 int sftp_op_opendir(struct sftp_state *st, struct sftp_req *rq)
 {
 	char path[SFTP_PATH_MAX];
@@ -105,7 +95,7 @@ int sftp_op_readdir(struct sftp_state *st, struct sftp_req *rq)
 	time_t now = time(NULL);
 	struct wr w;
 
-	if (get_handle(st, rq, &hp, &hn) < 0)
+	if (sftp_get_handle(st, rq, &hp, &hn) < 0)
 		return 0;
 	if (!rd_end(&rq->rd))
 		return sftp_bad_message(st, rq, "READDIR");

@@ -20,17 +20,6 @@
 #define SYS_fchmodat2 452
 #endif
 
-/* Reads a handle string; -1 after a BAD_MESSAGE reply. */
-static int get_handle(struct sftp_state *st, struct sftp_req *rq,
-		      const uint8_t **p, uint32_t *n)
-{
-	if (rd_string(&rq->rd, p, n, 256) < 0) {
-		sftp_bad_message(st, rq, "handle");
-		return -1;
-	}
-	return 0;
-}
-
 static int invalid_handle(struct sftp_state *st, uint32_t id)
 {
 	sftp_status(st, id, SSH_FX_FAILURE, "invalid handle");
@@ -135,7 +124,7 @@ int sftp_op_close(struct sftp_state *st, struct sftp_req *rq)
 	uint32_t hn;
 	int err = 0;
 
-	if (get_handle(st, rq, &hp, &hn) < 0)
+	if (sftp_get_handle(st, rq, &hp, &hn) < 0)
 		return 0;
 	if (!rd_end(&rq->rd))
 		return sftp_bad_message(st, rq, "CLOSE");
@@ -160,7 +149,7 @@ int sftp_op_read(struct sftp_state *st, struct sftp_req *rq)
 	uint8_t *p;
 	ssize_t n;
 
-	if (get_handle(st, rq, &hp, &hn) < 0)
+	if (sftp_get_handle(st, rq, &hp, &hn) < 0)
 		return 0;
 	rd_be64(&rq->rd, &off);
 	rd_be32(&rq->rd, &len);
@@ -200,7 +189,7 @@ int sftp_op_write(struct sftp_state *st, struct sftp_req *rq)
 	uint64_t off;
 	size_t done = 0;
 
-	if (get_handle(st, rq, &hp, &hn) < 0)
+	if (sftp_get_handle(st, rq, &hp, &hn) < 0)
 		return 0;
 	rd_be64(&rq->rd, &off);
 	rd_string(&rq->rd, &data, &len, SFTP_MAX_PACKET);
@@ -269,7 +258,7 @@ int sftp_op_fstat(struct sftp_state *st, struct sftp_req *rq)
 	struct stat sb;
 	uint32_t hn;
 
-	if (get_handle(st, rq, &hp, &hn) < 0)
+	if (sftp_get_handle(st, rq, &hp, &hn) < 0)
 		return 0;
 	if (!rd_end(&rq->rd))
 		return sftp_bad_message(st, rq, "FSTAT");
@@ -368,7 +357,7 @@ int sftp_op_fsetstat(struct sftp_state *st, struct sftp_req *rq)
 	uint32_t hn;
 	int fd;
 
-	if (get_handle(st, rq, &hp, &hn) < 0)
+	if (sftp_get_handle(st, rq, &hp, &hn) < 0)
 		return 0;
 	sftp_attrs_get(&rq->rd, &a);
 	if (!rd_end(&rq->rd))

@@ -213,3 +213,13 @@ int sftp_get_path(struct sftp_state *st, struct sftp_req *rq, char *dst)
 	}
 	return 0;
 }
+
+int sftp_get_handle(struct sftp_state *st, struct sftp_req *rq,
+		    const uint8_t **p, uint32_t *n)
+{
+	if (rd_string(&rq->rd, p, n, 256) < 0) {
+		sftp_bad_message(st, rq, "handle");
+		return -1;
+	}
+	return 0;
+}

@@ -139,6 +139,9 @@ int sftp_reply_attrs(struct sftp_state *st, uint32_t id,
 int sftp_reply_name1(struct sftp_state *st, uint32_t id, const char *name);
 /* Reads a path string: 0, or -1 after a BAD_MESSAGE reply. */
 int sftp_get_path(struct sftp_state *st, struct sftp_req *rq, char *dst);
+/* Reads a handle string (not yet looked up): 0, or -1 after BAD_MESSAGE. */
+int sftp_get_handle(struct sftp_state *st, struct sftp_req *rq,
+		    const uint8_t **p, uint32_t *n);
 
 /* ---- sftp_handles.c: the handle table, with generations ---- */
 

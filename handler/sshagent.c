@@ -143,22 +143,6 @@ fail_io:
 	return -1;
 }
 
-static int blob_is_ed25519(const uint8_t *blob, uint32_t n, uint8_t pk[32])
-{
-	const uint8_t *t, *k;
-	uint32_t tl, kl;
-	struct rd r;
-
-	rd_init(&r, blob, n);
-	rd_string(&r, &t, &tl, 64);
-	rd_string(&r, &k, &kl, 64);
-	if (!rd_end(&r) || tl != sizeof ed25519_name - 1 ||
-	    memcmp(t, ed25519_name, tl) != 0 || kl != 32)
-		return 0;
-	memcpy(pk, k, 32);
-	return 1;
-}
-
 /* A comment "user" or "user@host" names that user (ssh-keygen's default). */
 static int comment_names(const uint8_t *c, uint32_t n, const char *user)
 {
@@ -199,7 +183,7 @@ static int parse_identities(const uint8_t *p, size_t n, uint8_t (*pks)[32],
 		rd_string(&r, &blob, &bl, REPLY_MAX);
 		rd_string(&r, &comment, &cl, REPLY_MAX);
 		if (!rd_ok(&r) || found >= max ||
-		    !blob_is_ed25519(blob, bl, pks[found]))
+		    keys_blob_ed25519(blob, bl, pks[found]) < 0)
 			continue;
 		if (!preferred && comment_names(comment, cl, prefer)) {
 			memcpy(tmp, pks[found], 32);

@@ -5,6 +5,8 @@
 #   bg CMD...                   starts CMD in the background, killed at exit
 #   free_port                   a TCP+UDP port free on 127.0.0.1 right now
 #   limit SECONDS CMD...        CMD killed after SECONDS (exit 124)
+#   newkey NAME                 an OpenSSH ed25519 key pair $T/NAME(.pub)
+#   publine FILE.pub            its "ssh-ed25519 AAAA..." part, for conf
 #   finish                      exits 0 if nothing failed, 1 otherwise
 # Every script is run under an overall timeout by check.sh as well.
 
@@ -80,6 +82,8 @@ wait_tcp() {
 	return 1
 }
 sha() { sha256sum "$@" | cut -d' ' -f1; }
+newkey() { ssh-keygen -q -t ed25519 -N '' -C "$1@test" -f "$T/$1" </dev/null || exit 111; }
+publine() { cut -d' ' -f1,2 "$1"; }
 finish() {
 	[ "$T_FAILED" -eq 0 ]
 	exit $?

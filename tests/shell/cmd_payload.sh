@@ -5,8 +5,6 @@
 HC=$BIN/handler-client
 HD=$BIN/handler
 
-newkey() { ssh-keygen -q -t ed25519 -N '' -C "$1@test" -f "$T/$1" </dev/null || exit 111; }
-publine() { cut -d' ' -f1,2 "$1"; }
 for k in server alice; do newkey $k; done
 cat >"$T/conf" <<EOF
 server-key $T/server
