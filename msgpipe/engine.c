@@ -232,7 +232,8 @@ size_t engine_output(struct engine *e, uint64_t now, uint8_t *out, size_t cap)
 		return 0;
 	cc_refill(&e->snd.cc, now);
 	if (sender_peek(&e->snd, maxlen, &len) && window_open(e, len) &&
-	    cc_can_send(&e->snd.cc, e->snd.inflight, len)) {
+	    (cc_can_send(&e->snd.cc, e->snd.inflight, len) ||
+	     e->snd.tail_force)) {
 		sender_take(&e->snd, maxlen, now, take_id(e), &m, data);
 		cc_sent(&e->snd.cc, msg_size(len));
 		e->probe_active = 0; /* data carries the question now */
@@ -284,6 +285,11 @@ enum engine_status engine_tick(struct engine *e, uint64_t now)
 	} else {
 		sender_check_rto(&e->snd, now);
 	}
+	/* curvecpmessage paces its acks its own way: RTO only there. */
+	if (!e->legacy_peer && sender_check_tail(&e->snd, now))
+		log_debug("tail retransmission: block at %llu",
+			  (unsigned long long)e->snd.blk[e->snd.bhead %
+							 e->snd.blk_cap].pos);
 	if (!e->eof_given_up && eof_wait_over(e, now)) {
 		e->eof_given_up = 1;
 		log_info("peer finished without acknowledging our EOF");
@@ -313,12 +319,18 @@ uint64_t engine_deadline(struct engine *e, uint64_t now)
 	if (e->cfg.role == ROLE_SERVER && !e->peer_spoke)
 		return e->last_heard + e->cfg.giveup_ns;
 	earliest(&d, sender_rto_at(&e->snd));
+	if (!e->legacy_peer)
+		earliest(&d, sender_tail_at(&e->snd));
 	earliest(&d, probe_due(e));
 	if (e->ack_id && e->ack_now)
 		earliest(&d, now);
 	earliest(&d, e->ack_due);
 	if (sender_peek(&e->snd, max_data(e), &len) && window_open(e, len) &&
-	    e->snd.inflight + len <= e->snd.cc.cwnd) {
+	    e->snd.tail_force) {
+		earliest(&d, now);
+	} else if (sender_peek(&e->snd, max_data(e), &len) &&
+		   window_open(e, len) &&
+		   e->snd.inflight + len <= e->snd.cc.cwnd) {
 		/* Wake for a batch (a quarter of the bucket, at least a few
 		 * messages), not for every message. */
 		uint64_t batch = cc_burst(&e->snd.cc) / 4;

@@ -5,6 +5,8 @@
 
 /* Reordering allowed before a block counts as lost. */
 #define REO_MIN (100ULL * 1000)
+/* Our receiver acks within 1 ms; a little slack on a busy machine. */
+#define TAIL_ACK_DELAY (2ULL * 1000 * 1000)
 
 static struct block *blk_at(const struct sender *s, uint64_t b)
 {
@@ -284,6 +286,7 @@ void sender_on_ack(struct sender *s, const struct msg *m, uint64_t now)
 {
 	struct range r[ACKS_MAX_RANGES];
 	size_t n = acks_ranges(m, r);
+	uint64_t acked_before = s->acked_bytes + s->bhead;
 
 	if (m->acked_id) {
 		size_t i = m->acked_id % SENDER_IDLOG;
@@ -299,6 +302,8 @@ void sender_on_ack(struct sender *s, const struct msg *m, uint64_t now)
 	for (size_t i = 0; i < n; i++)
 		apply_range(s, &r[i]);
 	release_front(s);
+	if (s->acked_bytes + s->bhead != acked_before)
+		s->tail_sent = 0;
 	detect_losses(s, now);
 }
 
@@ -372,6 +377,7 @@ void sender_take(struct sender *s, size_t maxlen, uint64_t now, uint32_t id,
 	struct block *k = rq_front(s, &b);
 	struct xmit *x;
 
+	s->tail_force = 0;
 	if (k) {
 		s->rq_head = (s->rq_head + 1) % s->rq_cap;
 		s->rq_len--;
@@ -431,4 +437,43 @@ int sender_check_rto(struct sender *s, uint64_t now)
 	if (rq_live(s, s->bhead))
 		rq_push_front(s, s->bhead);
 	return 1;
+}
+
+/* Two round trips plus the peer's ack delay: no RTO floor, which is
+ * sized for paths far slower than the loopback-like ones this saves. */
+static uint64_t tail_timeout(const struct sender *s)
+{
+	return 2 * s->cc.srtt + 4 * s->cc.rttvar + TAIL_ACK_DELAY;
+}
+
+uint64_t sender_tail_at(struct sender *s)
+{
+	struct xmit *x;
+
+	if (s->tail_sent || s->cc.srtt == 0)
+		return 0;
+	x = xq_front(s);
+	return x ? x->at + tail_timeout(s) : 0;
+}
+
+int sender_check_tail(struct sender *s, uint64_t now)
+{
+	uint64_t at = sender_tail_at(s);
+	struct block *k;
+
+	if (at == 0 || now < at)
+		return 0;
+	s->tail_sent = 1;
+	if (s->bhead == s->btail)
+		return 0;
+	k = blk_at(s, s->bhead);
+	if (k->acked)
+		return 0;
+	/* The hole may already wait in the retransmit queue behind others
+	 * while blocks beyond the reach of the peer's ack ranges hold the
+	 * window full: it goes first, and past the window (tail_force). */
+	mark_lost(s, s->bhead);
+	rq_push_front(s, s->bhead);
+	s->tail_force = rq_live(s, s->bhead);
+	return s->tail_force;
 }

@@ -55,6 +55,8 @@ struct sender {
 	enum msg_eof eof;        /* the child's output ended this way */
 	int eof_block;           /* the EOF block exists */
 	int eof_acked;
+	int tail_sent;           /* tail retransmission made, no progress since */
+	int tail_force;          /* it goes next, whatever the window */
 	uint64_t acked_bytes;    /* statistics */
 	uint64_t retransmits;
 	struct {
@@ -98,6 +100,20 @@ static inline int sender_outstanding(const struct sender *s)
 {
 	return s->bhead != s->btail;
 }
+/*
+ * Tail loss repair, well before the retransmission timeout: when the
+ * oldest outstanding transmission has gone unanswered for about two
+ * round trips, the first unacknowledged block is resent once (its ack
+ * then lets time-based detection find the other losses). Once per
+ * stall: another needs progress first. 0: not armed.
+ */
+uint64_t sender_tail_at(struct sender *s);
+/*
+ * Returns 1 when it queued the first unacknowledged block to go next
+ * (tail_force: the caller sends it even if the window is full).
+ */
+int sender_check_tail(struct sender *s, uint64_t now);
+
 /* Every byte and the EOF acknowledged. */
 static inline int sender_done(const struct sender *s)
 {

@@ -615,6 +615,53 @@ START_TEST(timeout_resends_first_hole_first)
 }
 END_TEST
 
+/*
+ * The window is full of blocks the peer cannot report (beyond its six
+ * ranges) and the hole's retransmission was lost: instead of waiting for
+ * the RTO, one tail retransmission of the hole goes out past the window,
+ * once per stall.
+ */
+START_TEST(tail_retransmission_fills_the_hole)
+{
+	struct sender snd;
+	struct iovec iov[2];
+	uint8_t buf[MSG_DATA_MAX];
+	struct msg m, ack;
+	uint64_t t = 1000 * SEC;
+	uint32_t len, id = 1;
+
+	ck_assert_int_eq(sender_init(&snd, 256 * 1024, t), 0);
+	ck_assert_int_gt(sendq_space(&snd.q, iov), 0);
+	memset(iov[0].iov_base, 'h', 20 * 1024);
+	sendq_commit(&snd.q, 20 * 1024);
+	snd.cc.cwnd = 64 * 1024;
+	for (int i = 0; i < 20; i++) {
+		ck_assert(sender_peek(&snd, 1024, &len));
+		sender_take(&snd, 1024, t + (uint64_t)i * MS, id++, &m, buf);
+	}
+	memset(&ack, 0, sizeof ack);
+	ack.acked_id = 10;
+	ack.gap1 = 1024;
+	ack.range[0] = 9 * 1024;
+	sender_on_ack(&snd, &ack, t + 22 * MS);
+	ck_assert(sender_peek(&snd, 1024, &len));
+	sender_take(&snd, 1024, t + 23 * MS, id++, &m, buf);
+	ck_assert_uint_eq(m.pos, 0);
+	ck_assert_uint_gt(sender_tail_at(&snd), t + 23 * MS);
+	/* before the tail timeout nothing happens */
+	ck_assert_int_eq(sender_check_tail(&snd, t + 24 * MS), 0);
+	ck_assert(sender_check_tail(&snd, t + 500 * MS));
+	ck_assert(snd.tail_force);
+	ck_assert(sender_peek(&snd, 1024, &len));
+	sender_take(&snd, 1024, t + 500 * MS, id++, &m, buf);
+	ck_assert_uint_eq(m.pos, 0);
+	ck_assert(!snd.tail_force);
+	/* once per stall: no progress, no second one */
+	ck_assert_int_eq(sender_check_tail(&snd, t + 900 * MS), 0);
+	sender_free(&snd);
+}
+END_TEST
+
 START_TEST(legacy_peer_gets_range1_only)
 {
 	struct sim m;
@@ -670,6 +717,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(net, lossy_transfer);
 	tcase_add_test(net, spurious_timeout_restores_blocks);
 	tcase_add_test(net, timeout_resends_first_hole_first);
+	tcase_add_test(net, tail_retransmission_fills_the_hole);
 	tcase_add_test(net, reorder_and_duplicates);
 	tcase_add_test(net, everything_at_once);
 	tcase_add_test(net, peer_vanishes);
