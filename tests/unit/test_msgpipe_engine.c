@@ -573,36 +573,48 @@ START_TEST(spurious_timeout_restores_blocks)
 }
 END_TEST
 
-START_TEST(timeout_resends_first_hole_first)
+/*
+ * 20 blocks sent 1 ms apart; block 0 is lost, the peer acks 1..9
+ * selectively (10..19 lie beyond what its six ranges can report), and the
+ * retransmission of block 0, sent at t + 23 ms, vanishes too. Returns the
+ * next message id.
+ */
+static uint32_t lost_hole_setup(struct sender *snd, uint64_t t)
 {
-	struct sender snd;
 	struct iovec iov[2];
 	uint8_t buf[MSG_DATA_MAX];
 	struct msg m, ack;
-	uint64_t t = 1000 * SEC;
 	uint32_t len, id = 1;
 
-	ck_assert_int_eq(sender_init(&snd, 256 * 1024, t), 0);
-	ck_assert_int_gt(sendq_space(&snd.q, iov), 0);
+	ck_assert_int_eq(sender_init(snd, 256 * 1024, t), 0);
+	ck_assert_int_gt(sendq_space(&snd->q, iov), 0);
 	memset(iov[0].iov_base, 'h', 20 * 1024);
-	sendq_commit(&snd.q, 20 * 1024);
-	snd.cc.cwnd = 64 * 1024;
+	sendq_commit(&snd->q, 20 * 1024);
+	snd->cc.cwnd = 64 * 1024;
 	for (int i = 0; i < 20; i++) {
-		ck_assert(sender_peek(&snd, 1024, &len));
-		sender_take(&snd, 1024, t + (uint64_t)i * MS, id++, &m, buf);
+		ck_assert(sender_peek(snd, 1024, &len));
+		sender_take(snd, 1024, t + (uint64_t)i * MS, id++, &m, buf);
 	}
-	/* block 0 lost: the peer acks blocks 1..9 selectively; 10..19 are
-	 * beyond what its six ranges can report */
 	memset(&ack, 0, sizeof ack);
 	ack.acked_id = 10;
 	ack.gap1 = 1024;
 	ack.range[0] = 9 * 1024;
-	sender_on_ack(&snd, &ack, t + 22 * MS);
-	ck_assert_uint_eq(snd.blk[0].lost, 1);
-	/* its retransmission, now the youngest transmission, vanishes too */
-	ck_assert(sender_peek(&snd, 1024, &len));
-	sender_take(&snd, 1024, t + 23 * MS, id++, &m, buf);
+	sender_on_ack(snd, &ack, t + 22 * MS);
+	ck_assert_uint_eq(snd->blk[0].lost, 1);
+	ck_assert(sender_peek(snd, 1024, &len));
+	sender_take(snd, 1024, t + 23 * MS, id++, &m, buf);
 	ck_assert_uint_eq(m.pos, 0);
+	return id;
+}
+
+START_TEST(timeout_resends_first_hole_first)
+{
+	struct sender snd;
+	uint8_t buf[MSG_DATA_MAX];
+	struct msg m;
+	uint64_t t = 1000 * SEC;
+	uint32_t len, id = lost_hole_setup(&snd, t);
+
 	/* the timeout resends the hole before the older blocks 10..19 */
 	ck_assert(sender_check_rto(&snd, t + 10 * SEC));
 	ck_assert(sender_peek(&snd, 1024, &len));
@@ -624,29 +636,11 @@ END_TEST
 START_TEST(tail_retransmission_fills_the_hole)
 {
 	struct sender snd;
-	struct iovec iov[2];
 	uint8_t buf[MSG_DATA_MAX];
-	struct msg m, ack;
+	struct msg m;
 	uint64_t t = 1000 * SEC;
-	uint32_t len, id = 1;
+	uint32_t len, id = lost_hole_setup(&snd, t);
 
-	ck_assert_int_eq(sender_init(&snd, 256 * 1024, t), 0);
-	ck_assert_int_gt(sendq_space(&snd.q, iov), 0);
-	memset(iov[0].iov_base, 'h', 20 * 1024);
-	sendq_commit(&snd.q, 20 * 1024);
-	snd.cc.cwnd = 64 * 1024;
-	for (int i = 0; i < 20; i++) {
-		ck_assert(sender_peek(&snd, 1024, &len));
-		sender_take(&snd, 1024, t + (uint64_t)i * MS, id++, &m, buf);
-	}
-	memset(&ack, 0, sizeof ack);
-	ack.acked_id = 10;
-	ack.gap1 = 1024;
-	ack.range[0] = 9 * 1024;
-	sender_on_ack(&snd, &ack, t + 22 * MS);
-	ck_assert(sender_peek(&snd, 1024, &len));
-	sender_take(&snd, 1024, t + 23 * MS, id++, &m, buf);
-	ck_assert_uint_eq(m.pos, 0);
 	ck_assert_uint_gt(sender_tail_at(&snd), t + 23 * MS);
 	/* before the tail timeout nothing happens */
 	ck_assert_int_eq(sender_check_tail(&snd, t + 24 * MS), 0);
