@@ -264,7 +264,7 @@ struct sftp_args {
 
 static int usage(const char *why)
 {
-	log_error("sftp: %s; usage: sftp [-R] [-S] [-d START] [-u UMASK] "
+	log_error("sftp: %s; usage: sftp [-R] [-A|-S] [-d START] [-u UMASK] "
 		  "[-e] [-l LEVEL] [-f FACILITY] [ROOT]", why);
 	return EXIT_PERM;
 }
@@ -289,6 +289,8 @@ static int parse_args(int argc, char **argv, struct sftp_args *a)
 	int i;
 
 	memset(a, 0, sizeof *a);
+	/* Data written is on disk when CLOSE is answered OK; -A opts out. */
+	a->sync_close = 1;
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *o = argv[i] + 1;
 
@@ -299,11 +301,13 @@ static int parse_args(int argc, char **argv, struct sftp_args *a)
 		for (; *o; o++) {
 			const char *v;
 
-			if (*o == 'R' || *o == 'e' || *o == 'S') {
+			if (strchr("ReSA", *o)) {
 				if (*o == 'R')
 					a->readonly = 1;
 				if (*o == 'S')
 					a->sync_close = 1;
+				if (*o == 'A')
+					a->sync_close = 0;
 				continue;
 			}
 			if (!strchr("dulf", *o))
@@ -497,7 +501,7 @@ static int sftp_start(struct session *s, int argc, char **argv, void **state)
 const struct protocol proto_sftp = {
 	.name = "sftp",
 	.summary = "SFTP v3 (OpenSSH sftp-server compatible) confined to a "
-		   "root: sftp [-R] [-S] [-d START] [-u UMASK] [ROOT]",
+		   "root: sftp [-R] [-A|-S] [-d START] [-u UMASK] [ROOT]",
 	.start = sftp_start,
 	.input = sftp_input,
 	.idle = sftp_idle,

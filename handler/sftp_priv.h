@@ -154,7 +154,7 @@ struct sftp_handle {
 	DIR *dir;
 	int eof;            /* READDIR saw the end: EOF again */
 	int readable, writable;
-	int written;        /* something was written (for -S and fsync) */
+	int written;        /* something was written (sync at CLOSE) */
 	dev_t dev;          /* directory's identity, for ".." at the root */
 	ino_t ino;
 };
@@ -274,7 +274,7 @@ struct sftp_state {
 	dev_t root_dev;
 	ino_t root_ino;
 	int readonly;
-	int sync_close;          /* -S: fdatasync written files at CLOSE */
+	int sync_close;          /* fdatasync written files at CLOSE (not -A) */
 	int inited;
 	uint32_t max_packet;
 	uint32_t max_data;
