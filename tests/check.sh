@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.." || exit 111
 passed=0
 failed=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+failures=$(mktemp)
+trap 'rm -f "$log" "$failures"' EXIT
 
 count_unit() { # binary
 	timeout -k 5 300 "$1" >"$log" 2>&1
@@ -16,7 +17,7 @@ count_unit() { # binary
 	cat "$log"
 	line=$(grep -E 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" | tail -n 1)
 	if [ -z "$line" ]; then
-		echo "not ok $1 (no summary, exit $rc)"
+		echo "not ok $1 (no summary, exit $rc)" | tee -a "$failures"
 		failed=$((failed + 1))
 		return
 	fi
@@ -25,7 +26,9 @@ count_unit() { # binary
 	e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
 	passed=$((passed + n - f - e))
 	failed=$((failed + f + e))
+	grep -E ':[EF]:' "$log" | sed "s|^|not ok $1: |" >>"$failures"
 	if [ "$rc" -ne 0 ] && [ $((f + e)) -eq 0 ]; then
+		echo "not ok $1 (exit $rc)" | tee -a "$failures"
 		failed=$((failed + 1))
 	fi
 }
@@ -41,8 +44,9 @@ count_script() { # build script [args]
 	f=$(grep -c '^not ok ' "$log")
 	passed=$((passed + p))
 	failed=$((failed + f))
+	grep '^not ok ' "$log" | sed "s|^not ok |not ok $b $1: |" >>"$failures"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "not ok $* (exit $rc)"
+		echo "not ok $* (exit $rc)" | tee -a "$failures"
 		failed=$((failed + 1))
 	fi
 	echo "# $* ($b): $p ok, $f failed, exit $rc, $(($(date +%s) - start)) s"
@@ -60,6 +64,11 @@ done
 if [ -d build-fuzz/fuzz ]; then
 	echo "### short fuzz runs"
 	count_script build-fuzz tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-10}"
+fi
+if [ -s "$failures" ]; then
+	# Repeated here so that the tail of a long CI log names what failed.
+	echo "### failures"
+	cat "$failures"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
