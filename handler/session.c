@@ -69,6 +69,11 @@ static int session_secure_setup(struct session_ctx *x)
 	const struct conf *c = &x->conf;
 	char err[KEYS_ERR_MAX];
 
+	/* Only here: a plain session never touches libsodium's pages. */
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return EXIT_TEMP;
+	}
 	if (!c->server_key) {
 		log_error("%s: the secure layer (-s) needs a server-key",
 			  c->path);
@@ -176,10 +181,6 @@ int session_main(const struct session_opts *o)
 
 	/* A vanished client must be an EPIPE we log, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
-	if (sodium_init() < 0) {
-		log_error("libsodium failed to initialise");
-		return EXIT_TEMP;
-	}
 	x = calloc(1, sizeof *x);
 	if (!x) {
 		log_error("out of memory");

@@ -2,18 +2,19 @@
 # SFTP benchmarks, one run, one client (OpenSSH sftp -D over pipes), three
 # servers: handler sftp, OpenSSH's sftp-server (the anchor), gesftpserver.
 #   bulk: a 1 GiB file downloaded and uploaded, default options and
-#     -B 261120 -R 128; MB/s (best of RUNS), CPU seconds of client+server
-#     and of the server alone (GNU time around each);
+#     -B 261120 -R 128; MB/s (best of RUNS rounds, the servers alternated
+#     inside each round), CPU seconds of client+server and of the server
+#     alone (GNU time around each);
 #   session: a session that only lists a small directory: wall time and the
 #     server's peak RSS;
 #   ls -l of a 10,000-file directory: wall time (best of RUNS).
 # Reports, never fails.
 # Usage: sh tests/bench/bench_sftp.sh [BUILD-DIR] (or BUILD=... in the env);
-# env SIZE_MB (default 1024), RUNS (default 2).
+# env SIZE_MB (default 1024), RUNS (default 5), SESSIONS (default 20).
 case ${1:-} in */* | build*) BUILD=$1 ;; esac
 . tests/lib.sh
 MB=${SIZE_MB:-1024}
-RUNS=${RUNS:-2}
+RUNS=${RUNS:-5}
 SESSIONS=${SESSIONS:-20}
 case $BUILD in *asan*) MB=128 ;; esac
 GTIME=/usr/bin/time
@@ -80,23 +81,12 @@ run() {
 	# GNU time's %e has 10 ms steps: the wall time is measured here.
 	echo "$(awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.4f", b - a }') $(tail -n 1 "$D/cli.time" | cut -d' ' -f2-) $(tail -n 1 "$D/srv.time" | tr ':' ' ')"
 }
-# best SERVER NAME LINE [opts]: the fastest of RUNS runs (fastest wall time).
-best() {
-	_b=
-	_k=0
-	while [ $_k -lt "$RUNS" ]; do
-		_r=$(run "$@")
-		[ "$_r" = fail ] && {
-			echo fail
-			return
-		}
-		if [ -z "$_b" ] || awk -v a="${_r%% *}" -v b="${_b%% *}" 'BEGIN { exit !(a < b) }'; then
-			_b=$_r
-		fi
-		rm -f "$ROOT/up.bin" "$D/down.bin"
-		_k=$((_k + 1))
-	done
-	echo "$_b"
+# measure SERVER NAME LINE [opts]: one run, appended to $ALL as
+# "SERVER NAME result"; the transfer's files are removed after it.
+measure() {
+	_s=$1 _n=$2
+	echo "$_s $_n $(run "$@")" >>"$ALL"
+	rm -f "$ROOT/up.bin"
 }
 field() { echo "$1" | awk -v n="$2" '{ print $n }'; }
 mbs() { awk -v n="$MB" -v t="$1" 'BEGIN { if (t > 0) printf "%.0f", n * 1.048576 / t; else print "inf" }'; }
@@ -106,50 +96,83 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%
 echo "# bench_sftp: $MB MiB file in $D, best of $RUNS, build $BUILD, $(nproc) cpus, $(uptime | sed 's/.*load/load/')"
 echo "# client: $(ssh -V 2>&1); servers: $SERVERS"
 
+# Rounds alternate the servers inside each test, so that load from other
+# jobs on the machine falls on all of them alike; each figure is the best
+# (fastest) of its rounds, and a server that failed once shows "failed".
+ALL=$D/all
 OUTF=$D/results
-: >"$OUTF"
-for s in $SERVERS; do
+: >"$ALL"
+round=0
+while [ $round -lt "$RUNS" ]; do
 	for opt in default bigbuf; do
 		o=
 		[ $opt = bigbuf ] && o="-B 261120 -R 128"
-		# shellcheck disable=SC2086
-		r=$(best "$s" "down_$opt" "get big.bin $D/down.bin" $o)
-		echo "$s down_$opt $r" >>"$OUTF"
-		# shellcheck disable=SC2086
-		r=$(best "$s" "up_$opt" "put $D/local.bin up.bin" $o)
-		echo "$s up_$opt $r" >>"$OUTF"
+		# Downloads go to /dev/null: the client's own tmpfs page
+		# allocation made these rows swing 4x between rounds.
+		for s in $SERVERS; do
+			# shellcheck disable=SC2086
+			measure "$s" "down_$opt" "get big.bin /dev/null" $o
+		done
+		for s in $SERVERS; do
+			# shellcheck disable=SC2086
+			measure "$s" "up_$opt" "put $D/local.bin up.bin" $o
+		done
 	done
-	# Session cost: the best of SESSIONS short sessions (startup, one
-	# listing, teardown).
-	r=$(RUNS=$SESSIONS best "$s" session "ls small")
-	echo "$s session $r" >>"$OUTF"
-	r=$(best "$s" ls10k "ls -l many")
-	echo "$s ls10k $r" >>"$OUTF"
-	# -n: the client formats every line itself, whatever the server offers.
-	r=$(best "$s" ls10kn "ls -ln many")
-	echo "$s ls10kn $r" >>"$OUTF"
+	for s in $SERVERS; do
+		# Session cost: short sessions (startup, one listing, teardown).
+		k=0
+		while [ $k -lt $((SESSIONS / RUNS)) ]; do
+			measure "$s" session "ls small"
+			k=$((k + 1))
+		done
+		measure "$s" ls10k "ls -l many"
+		# -n: the client formats every line itself, whatever the server offers.
+		measure "$s" ls10kn "ls -ln many"
+	done
+	round=$((round + 1))
 done
+awk '{ k = $1 " " $2 }
+	!(k in seen) { seen[k] = 1; keys[n++] = k }
+	$3 == "fail" { bad[k] = 1; next }
+	!(k in best) || $3 < w[k] { w[k] = $3; best[k] = $0 }
+	{ c[k, cn[k]++] = $7 + $8 }
+	function median(k,   i, j, t, m) {
+		m = cn[k]
+		for (i = 1; i < m; i++)
+			for (j = i; j > 0 && c[k, j - 1] > c[k, j]; j--) {
+				t = c[k, j]; c[k, j] = c[k, j - 1]; c[k, j - 1] = t
+			}
+		return m % 2 ? c[k, (m - 1) / 2] : (c[k, m / 2 - 1] + c[k, m / 2]) / 2
+	}
+	END {
+		for (i = 0; i < n; i++) {
+			k = keys[i]
+			if (k in bad || !(k in best)) print k " fail"
+			else printf "%s %.3f\n", best[k], median(k)
+		}
+	}' "$ALL" >"$OUTF"
 
 get() { awk -v s="$1" -v t="$2" '$1 == s && $2 == t { $1 = ""; $2 = ""; print; exit }' "$OUTF"; }
 
 echo
-echo "## Bulk transfer, $MB MiB (MB/s; CPU s = user+sys; ratio = vs OpenSSH sftp-server)"
+echo "## Bulk transfer, $MB MiB (MB/s and CPU of the fastest of $RUNS rounds; srv median = the server's CPU s, median of the rounds; CPU s = user+sys; ratios vs OpenSSH sftp-server)"
 echo
-printf '| %-8s | %-14s | %7s | %6s | %11s | %11s | %9s |\n' server test "MB/s" ratio "CPU cli+srv" "CPU server" "srv RSS"
-printf '|%s|\n' "----------|----------------|---------|--------|-------------|-------------|-----------"
+printf '| %-8s | %-14s | %7s | %6s | %11s | %11s | %10s | %6s | %9s |\n' server test "MB/s" ratio "CPU cli+srv" "CPU server" "srv median" ratio "srv RSS"
+printf '|%s|\n' "----------|----------------|---------|--------|-------------|-------------|------------|--------|-----------"
 for t in down_default up_default down_bigbuf up_bigbuf; do
 	base=$(get openssh $t)
 	for s in $SERVERS; do
 		r=$(get "$s" $t)
 		case $r in *fail* | "")
-			printf '| %-8s | %-14s | %7s | %6s | %11s | %11s | %9s |\n' "$s" $t failed - - - -
+			printf '| %-8s | %-14s | %7s | %6s | %11s | %11s | %10s | %6s | %9s |\n' "$s" $t failed - - - - - -
 			continue ;;
 		esac
 		ratio_v=$(ratio "$(mbs "$(field "$r" 1)")" "$(mbs "$(field "$base" 1)")")
-		printf '| %-8s | %-14s | %7s | %6s | %11s | %11s | %7s M |\n' "$s" $t \
+		printf '| %-8s | %-14s | %7s | %6s | %11s | %11s | %10s | %6s | %7s M |\n' "$s" $t \
 			"$(mbs "$(field "$r" 1)")" "$ratio_v" \
 			"$(cpu "$(field "$r" 2)" "$(field "$r" 3)")" \
 			"$(cpu "$(field "$r" 5)" "$(field "$r" 6)")" \
+			"$(field "$r" 8)" "$(ratio "$(field "$r" 8)" "$(field "$base" 8)")" \
 			"$(awk -v k="$(field "$r" 7)" 'BEGIN { printf "%.1f", k / 1024 }')"
 	done
 done
@@ -175,6 +198,6 @@ for t in session ls10k ls10kn; do
 	done
 done
 echo
-echo "# raw: server test wall user sys maxrss(client+server) srv_user srv_sys srv_maxrss"
-sed 's/^/# /' "$OUTF"
+echo "# raw, every round: server test wall user sys maxrss(client+server) srv_user srv_sys srv_maxrss"
+sed 's/^/# /' "$ALL"
 exit 0
