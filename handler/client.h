@@ -106,6 +106,12 @@ int client_tunnel(const struct client_opts *o);
 /* ---- messages and output (client_conn.c) ---- */
 /* Writes all n bytes, waiting in poll if fd was made non-blocking. */
 int client_write_all(int fd, const uint8_t *p, size_t n);
+/*
+ * Our exit code for a request's EXIT frame: the status, 128 + N for
+ * signal N, and 100 when the command "succeeded" although a limit note
+ * came first (its background child was the one cut short).
+ */
+int client_exit_code(uint8_t kind, uint32_t v, int limited);
 void client_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

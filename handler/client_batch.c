@@ -26,6 +26,7 @@ struct batch_req {
 	size_t outlen, errlen;
 	int done;
 	int code;
+	int limited;        /* a limit note came before EXIT */
 };
 
 struct batch {
@@ -220,8 +221,7 @@ static void on_frame(struct batch *b, const struct cmd_hdr *h,
 		}
 		if (kind == CMD_EXIT_SIGNAL)
 			client_error("%s: killed by signal %u", rq->argv[0], v);
-		request_done(b, rq, kind == CMD_EXIT_SIGNAL ?
-			     128 + (int)(v & 127) : (int)(v > 255 ? 255 : v));
+		request_done(b, rq, client_exit_code(kind, v, rq->limited));
 		break;
 	case CMD_ERROR:
 		if (cmd_error_parse(body, h->len, &kind, &final, &text,
@@ -234,6 +234,8 @@ static void on_frame(struct batch *b, const struct cmd_hdr *h,
 			     (const char *)text);
 		if (final)
 			request_done(b, rq, CLIENT_EXIT_PROTO);
+		else
+			rq->limited = 1;
 		break;
 	default:
 		break;  /* WINDOW: no payloads in a batch */

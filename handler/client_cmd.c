@@ -30,6 +30,7 @@ struct cmd_client {
 	int stdin_done;
 	int stdin_at, sig_at;       /* pollfd indexes, -1 when not polled */
 	uint64_t cancelled;         /* CANCEL sent: give up at this time */
+	int limited;                /* a limit note came before EXIT */
 	int done;
 	int code;
 };
@@ -99,6 +100,16 @@ static void on_error(struct cmd_client *cc, const struct cmd_hdr *h,
 	}
 	/* A note before the EXIT frame: which limit killed the command. */
 	client_error("%.*s", (int)tlen, (const char *)text);
+	cc->limited = 1;
+}
+
+int client_exit_code(uint8_t kind, uint32_t v, int limited)
+{
+	if (kind == CMD_EXIT_SIGNAL)
+		return 128 + (int)(v & 127);
+	if (v == 0 && limited)
+		return CLIENT_EXIT_PROTO;
+	return v > 255 ? 255 : (int)v;
 }
 
 static void on_exit_frame(struct cmd_client *cc, const struct cmd_hdr *h,
@@ -111,13 +122,10 @@ static void on_exit_frame(struct cmd_client *cc, const struct cmd_hdr *h,
 		proto_fail(cc, "malformed EXIT frame");
 		return;
 	}
-	if (kind == CMD_EXIT_SIGNAL) {
+	if (kind == CMD_EXIT_SIGNAL)
 		client_error("remote command killed by signal %u (%s)", v,
 			     v < 65 ? strsignal((int)v) : "?");
-		finish(cc, 128 + (int)(v & 127));
-		return;
-	}
-	finish(cc, v > 255 ? 255 : (int)v);
+	finish(cc, client_exit_code(kind, v, cc->limited));
 }
 
 static void on_window(struct cmd_client *cc, const struct cmd_hdr *h,

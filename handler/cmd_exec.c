@@ -36,26 +36,14 @@ static void close_pair(int p[2])
 	fd_close(&p[1]);
 }
 
-/*
- * Each command runs in its own session (setsid(1) execs it in place, as
- * the child is no group leader), so a limit or the end of the request
- * reaches its background children too. lib/proc.h has no process-group
- * option; without setsid(1) only the command itself is signalled.
- */
-#define CMD_SETSID "/usr/bin/setsid"
-
-/* setsid, the fixed argv from the conf, then the user's arguments */
-static char **build_argv(const struct conf_command *cc, int argc, char **argv,
-			 int *pgrp)
+/* The fixed argv from the conf, then the user's arguments. */
+static char **build_argv(const struct conf_command *cc, int argc, char **argv)
 {
 	size_t n = cc->argc + (size_t)(argc - 1), k = 0;
-	char **v = calloc(n + 2, sizeof *v);
+	char **v = calloc(n + 1, sizeof *v);
 
 	if (!v)
 		return NULL;
-	*pgrp = access(CMD_SETSID, X_OK) == 0;
-	if (*pgrp)
-		v[k++] = CMD_SETSID;
 	for (size_t i = 0; i < cc->argc; i++)
 		v[k++] = cc->argv[i];
 	for (int i = 1; i < argc; i++)
@@ -63,11 +51,13 @@ static char **build_argv(const struct conf_command *cc, int argc, char **argv,
 	return v;
 }
 
-/* The command and, when it has its own session, everything it started. */
+/*
+ * Each command runs in a session of its own, so a limit or the end of the
+ * request reaches its background children too.
+ */
 static void child_signal(struct cmd_child *c, int sig)
 {
-	if (c->pgrp && c->proc.pid > 0)
-		kill(-c->proc.pid, sig);
+	proc_kill_group(&c->proc, sig);
 	proc_kill(&c->proc, sig);
 }
 
@@ -87,7 +77,7 @@ static int spawn(struct cmd_req *rq, char **v, char **envp, int in[2],
 		{ 0, in[0] }, { 1, out[1] }, { 2, err[1] }
 	};
 
-	if (proc_spawn(&rq->child.proc, v, envp, map, 3) < 0)
+	if (proc_spawn_session(&rq->child.proc, v, envp, map, 3) < 0)
 		return -1;
 	fd_close(&in[0]);
 	fd_close(&out[1]);
@@ -119,11 +109,7 @@ int cmd_exec_start(struct cmd_state *st, struct cmd_req *rq,
 	c->proc.pidfd = -1;
 	snprintf(user, sizeof user, "HANDLER_USER=%s",
 		 st->s->user ? st->s->user->name : "");
-	/* Checked here: under setsid(1) a missing program would only show
-	 * as an exit status. */
-	if (access(cc->argv[0], X_OK) < 0)
-		return -1;
-	v = build_argv(cc, argc, argv, &c->pgrp);
+	v = build_argv(cc, argc, argv);
 	if (!v)
 		return -1;
 	if (payload && buf_init(&c->payload, st->lim.window) < 0)
@@ -403,8 +389,7 @@ void cmd_exec_free(struct cmd_req *rq)
 	fd_close(&c->fd_in);
 	close_output(c);
 	/* Nothing the command started outlives its request. */
-	if (c->pgrp && c->proc.pid > 0)
-		kill(-c->proc.pid, SIGKILL);
+	proc_kill_group(&c->proc, SIGKILL);
 	if (c->proc.pid > 0 && !c->proc.reaped) {
 		proc_kill(&c->proc, SIGKILL);
 		proc_reap(&c->proc, 1);

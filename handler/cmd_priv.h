@@ -117,7 +117,6 @@ struct cmd_child {
 	uint64_t kill_at;           /* SIGKILL due (after SIGTERM), 0 none */
 	uint64_t output_limit;
 	enum cmd_kill_reason why;
-	int pgrp;                   /* it leads its own process group */
 };
 
 /* One request in flight. */

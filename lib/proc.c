@@ -63,8 +63,8 @@ fail:
 	}
 }
 
-int proc_spawn(struct proc *p, char *const argv[], char *const envp[],
-	       const struct proc_fdmap *map, size_t nmap)
+static int spawn(struct proc *p, char *const argv[], char *const envp[],
+		 const struct proc_fdmap *map, size_t nmap, int session)
 {
 	int ep[2], e = 0;
 	ssize_t r;
@@ -87,6 +87,9 @@ int proc_spawn(struct proc *p, char *const argv[], char *const envp[],
 
 		close(ep[0]);
 		signal(SIGPIPE, SIG_DFL);
+		/* A fresh child is never a group leader: setsid cannot fail. */
+		if (session)
+			setsid();
 		/* The error pipe must not sit on a target fd (8 or 9 under
 		 * curvecpserver), or placing the child's fds would close it. */
 		errfd = fcntl(ep[1], F_DUPFD_CLOEXEC, fdmap_floor(map, nmap));
@@ -122,6 +125,27 @@ int proc_spawn(struct proc *p, char *const argv[], char *const envp[],
 		fd_cloexec(p->pidfd);
 #endif
 	return 0;
+}
+
+int proc_spawn(struct proc *p, char *const argv[], char *const envp[],
+	       const struct proc_fdmap *map, size_t nmap)
+{
+	return spawn(p, argv, envp, map, nmap, 0);
+}
+
+int proc_spawn_session(struct proc *p, char *const argv[], char *const envp[],
+		       const struct proc_fdmap *map, size_t nmap)
+{
+	return spawn(p, argv, envp, map, nmap, 1);
+}
+
+/* Also after the leader was reaped: while any member lives, the kernel
+ * keeps the group's id from being handed to a new process. */
+int proc_kill_group(struct proc *p, int sig)
+{
+	if (p->pid <= 0)
+		return 0;
+	return kill(-p->pid, sig);
 }
 
 int proc_reap(struct proc *p, int block)

@@ -29,6 +29,14 @@ struct proc_fdmap {
  */
 int proc_spawn(struct proc *p, char *const argv[], char *const envp[],
 	       const struct proc_fdmap *map, size_t nmap);
+/*
+ * proc_spawn with the child in a session (and process group) of its own,
+ * whose id is its pid: proc_kill_group then reaches everything it started
+ * that did not leave the group.
+ */
+int proc_spawn_session(struct proc *p, char *const argv[], char *const envp[],
+		       const struct proc_fdmap *map, size_t nmap);
+int proc_kill_group(struct proc *p, int sig);
 /* 1 when the child has exited (status saved), 0 if still running, -1 error. */
 int proc_reap(struct proc *p, int block);
 int proc_kill(struct proc *p, int sig);

@@ -15,6 +15,7 @@ command yes perm=run output=1K -- /usr/bin/yes
 command quick perm=run time=5 -- /bin/echo quick
 command later perm=run time=20 -- /bin/sh -c "sleep 2; touch $T/marker"
 command nap perm=run time=10 -- /bin/sh -c "sleep 2; echo rested"
+command bgjob perm=run time=1 -- /bin/sh -c "(sleep 2; touch $T/bgmark) & echo started; exit 0"
 limit idle 1
 EOF
 hc() { # SECONDS ARGS...
@@ -51,6 +52,22 @@ else
 	show
 	echo "# $n bytes of stdout" >&2
 	fail "output limit: stopped, error names the output limit"
+fi
+
+# The command exits 0 at once but leaves a background job holding its
+# stdout: the time limit stops the whole group, and the client does not
+# report success.
+start=$(date +%s)
+hc 20 run bgjob >"$T/out" 2>"$T/err"
+rc=$?
+secs=$(($(date +%s) - start))
+sleep 2
+if [ "$rc" -eq 100 ] && [ "$(cat "$T/out")" = started ] && [ ! -e "$T/bgmark" ] &&
+	grep -qiE 'time limit' "$T/err"; then
+	ok "time limit on a background job: group stopped, exit 100 in ${secs}s"
+else
+	show
+	fail "time limit on a background job: group stopped, exit 100"
 fi
 
 hc 20 run quick >"$T/out" 2>"$T/err"

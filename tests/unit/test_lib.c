@@ -3,6 +3,8 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -281,6 +283,33 @@ START_TEST(signal_is_temporary)
 }
 END_TEST
 
+/* A background grandchild that holds the pipe open ends with its group. */
+START_TEST(session_group_kill)
+{
+	struct proc p;
+	char *argv[] = { "sh", "-c", "sleep 30 & echo $$ $(cut -d' ' -f5 /proc/$$/stat)", NULL };
+	struct proc_fdmap map[] = { { 1, -1 } };
+	int out[2];
+	char got[64] = { 0 };
+	unsigned pid = 0, pgid = 1;
+
+	ck_assert_int_eq(pipe(out), 0);
+	map[0].parent_fd = out[1];
+	ck_assert_int_eq(proc_spawn_session(&p, argv, NULL, map, 1), 0);
+	close(out[1]);
+	ck_assert_int_eq(proc_reap(&p, 1), 1);
+	ck_assert_int_eq(read(out[0], got, sizeof got - 1) > 0, 1);
+	ck_assert_int_eq(sscanf(got, "%u %u", &pid, &pgid), 2);
+	ck_assert_uint_eq(pid, (unsigned)p.pid);
+	ck_assert_uint_eq(pgid, (unsigned)p.pid);
+	/* The leader is gone; sleep still holds the pipe until the group
+	 * is killed, then the read sees EOF. */
+	ck_assert_int_eq(proc_kill_group(&p, SIGKILL), 0);
+	ck_assert_int_eq(fd_read_full(out[0], got, sizeof got), 0);
+	close(out[0]);
+}
+END_TEST
+
 static Suite *lib_suite(void)
 {
 	Suite *s = suite_create("lib");
@@ -301,6 +330,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(io, spawn_missing_program);
 	tcase_add_test(io, spawn_error_pipe_not_clobbered);
 	tcase_add_test(io, signal_is_temporary);
+	tcase_add_test(io, session_group_kill);
 	suite_add_tcase(s, io);
 	return s;
 }
