@@ -24,6 +24,15 @@ hc() { # SECONDS ARGS...
 	limit "$_s" "$HC" -k "$T/alice" -u alice -p "$T/server.pub" \
 		--exec "$HD -s -f $T/conf cmd 2>>$T/server.log" "$@"
 }
+# started: waits (at most 10 s) until the server has started the command,
+# so that a signal or a kill lands while it runs, whatever the load.
+started() {
+	_i=0
+	while [ $_i -lt 100 ] && ! grep -q 'command=later id=1 started' "$T/server.log"; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
 show() {
 	echo "# exit $rc after ${secs}s; stderr: $(head -c 400 "$T/err" | tr '\n' '|')" >&2
 }
@@ -96,9 +105,9 @@ fi
 # (it would touch the marker after 2 s) and the client ends promptly.
 rm -f "$T/marker"
 "$HC" -k "$T/alice" -u alice -p "$T/server.pub" \
-	--exec "$HD -s -f $T/conf cmd 2>>$T/server.log" run later >"$T/out" 2>"$T/err" &
+	--exec "$HD -v -s -f $T/conf cmd 2>>$T/server.log" run later >"$T/out" 2>"$T/err" &
 pid=$!
-sleep 0.7
+started
 start=$(date +%s)
 kill -INT "$pid"
 i=0
@@ -129,9 +138,9 @@ fi
 rm -f "$T/marker"
 : >"$T/server.log"
 "$HC" -k "$T/alice" -u alice -p "$T/server.pub" \
-	--exec "exec $HD -s -f $T/conf cmd 2>>$T/server.log" run later >"$T/out" 2>"$T/err" &
+	--exec "exec $HD -v -s -f $T/conf cmd 2>>$T/server.log" run later >"$T/out" 2>"$T/err" &
 pid=$!
-sleep 0.7
+started
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 sleep 2.5
