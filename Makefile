@@ -29,6 +29,8 @@ MSG_SRC := $(filter-out $(MSG_MAIN),$(wildcard msgpipe/*.c))
 HND_MAINS := handler/main.c handler/client_main.c
 HND_SRC := $(filter-out $(HND_MAINS),$(wildcard handler/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+# Shared fixtures (tests/unit/support_*.c) are linked into every unit test.
+UNIT_SUPPORT := $(wildcard tests/unit/support_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c tests/bench/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -76,7 +78,7 @@ $(PROGS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBS_ALL)
+$(BUILD)/unit/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(UNIT_SUPPORT)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 

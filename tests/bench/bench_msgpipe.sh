@@ -7,6 +7,7 @@
 #   latency: a short line echoed by `cat` behind the server's handler,
 #     median and p99, vs the floor: msgecho sends each message straight
 #     back at the curvecpserver level, msgping times it (no handler);
+#   one way: each direction alone (the ceiling is client->server);
 #   ceiling: msgblast writes maximal messages into curvecpclient as fast
 #     as it takes them, msgcount counts what reaches the server (UDP drops
 #     the rest: there is no flow control at this level).
@@ -57,15 +58,16 @@ waitfile() { # FILE SECONDS: until FILE is non-empty
 	done
 }
 
-# bulk LABEL HANDLER [oneway]: MB each way at once (or server->client only), each handler under GNU time
+# bulk LABEL HANDLER [oneway|oneway_up]: MB each way at once (or server->client, or client->server only), each handler under GNU time
 # (its figures include mpend, the same child for every handler) and
 # stopped by timeout after CAP seconds. Sets <LABEL>_{s2c,c2s,cpu,rss,secs}.
 bulk() {
-	label=$1 h=$2 up=$T/data
+	label=$1 h=$2 up=$T/data down=$T/data
 	eval "${label}_note="
 	[ "${3:-}" = oneway ] && up=/dev/null
+	[ "${3:-}" = oneway_up ] && down=/dev/null
 	serve /usr/bin/time -f "$TIMEF" -o "$T/$label.stime" \
-		timeout -k 2 "$CAP" $h "$EP" -s "$T/data" -r "$T/$label.sdst"
+		timeout -k 2 "$CAP" $h "$EP" -s "$down" -r "$T/$label.sdst"
 	connect $((CAP + 10)) /usr/bin/time -f "$TIMEF" -o "$T/$label.ctime" \
 		timeout -k 2 "$CAP" $h -c "$EP" -i 6 -o 7 -s "$up" -r "$T/$label.cdst" \
 		>/dev/null
@@ -83,7 +85,11 @@ bulk() {
 	eval "${label}_cpu=$(calc "m = ($s2c + $c2s) / 1048576; printf \"%.4f\", (m > 0 ? ($cu + $cs + $su + $ss) / m : 0)")"
 	eval "${label}_rss=$(calc "printf \"%d/%d\", $sm, $cm")"
 	eval "${label}_done=$(calc "printf \"%.0f/%.0f\", $s2c / 1048576, $c2s / 1048576")"
-	[ "$(sha "$T/data")" = "$(sha "$T/$label.cdst")" ] || eval "${label}_note=' (capped)'"
+	if [ "$down" != /dev/null ] && [ "$(sha "$T/data")" != "$(sha "$T/$label.cdst")" ]; then
+		eval "${label}_note=' (capped)'"
+	elif [ "$up" != /dev/null ] && [ "$(sha "$T/data")" != "$(sha "$T/$label.sdst")" ]; then
+		eval "${label}_note=' (capped)'"
+	fi
 }
 
 # latency LABEL SERVERPROG CLIENTPROG: appends "median p99 count" (us) of
@@ -101,6 +107,7 @@ mid() { sort -n -k "$2" "$1" 2>/dev/null | awk -v c="$2" '{ v[NR] = $c } END { p
 echo "# bench_msgpipe: $MB MB each way (curvecpmessage capped at $CAP s), $ROUNDS x $PINGS pings, build $BUILD"
 bulk mp "$MSGPIPE"
 bulk mp1 "$MSGPIPE" oneway
+bulk mp2 "$MSGPIPE" oneway_up
 bulk cm "$CM"
 # Latency rounds interleave the three set-ups so that load from other
 # processes on the machine hits them alike; each figure is the middle one
@@ -139,7 +146,8 @@ row "--------------------------------------------" "--------------" "-----------
 row "server->client MB/s (both ways at once)" "$mp_s2c" "$cm_s2c" "$(ratio "$mp_s2c" "$cm_s2c")"
 row "client->server MB/s (both ways at once)" "$mp_c2s" "$cm_c2s" "$(ratio "$mp_c2s" "$cm_c2s")"
 row "MB moved s2c/c2s, wall seconds" "$mp_done, ${mp_secs}s$mp_note" "$cm_done, ${cm_secs}s$cm_note" ""
-row "server->client MB/s, one way only" "$mp1_s2c" "" ""
+row "server->client MB/s, one way only" "$mp1_s2c$mp1_note" "" ""
+row "client->server MB/s, one way only" "$mp2_c2s$mp2_note" "" ""
 row "CPU seconds per MB (both handlers)" "$mp_cpu" "$cm_cpu" "$(ratio "$mp_cpu" "$cm_cpu")"
 row "peak RSS KB server/client" "$mp_rss" "$cm_rss" ""
 row "line round trip median us" "$lmp_med" "$lcm_med" "$(ratio "$lmp_med" "$lcm_med")"
@@ -147,7 +155,8 @@ row "line round trip p99 us" "$lmp_p99" "$lcm_p99" "$(ratio "$lmp_p99" "$lcm_p99
 row "floor: message echo median/p99 us" "$lfl_med/$lfl_p99" "" ""
 row "msgpipe median / floor median" "$(ratio "$lmp_med" "$lfl_med")" "$(ratio "$lcm_med" "$lfl_med")" ""
 row "ceiling: blaster payload MB/s received" "$ceil" "(sent $blast)" ""
-row "one way / ceiling" "$(ratio "$mp1_s2c" "$ceil")" "" ""
+row "one way server->client / ceiling" "$(ratio "$mp1_s2c" "$ceil")" "" ""
+row "one way client->server / ceiling" "$(ratio "$mp2_c2s" "$ceil")" "" ""
 row "both ways, sum of directions / ceiling" "$(ratio "$(calc "print $mp_s2c + $mp_c2s")" "$ceil")" "$(ratio "$(calc "print $cm_s2c + $cm_c2s")" "$ceil")" ""
 echo
 echo "# ratios: msgpipe / curvecpmessage (throughput: higher is better;"
