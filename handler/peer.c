@@ -1,8 +1,9 @@
 /*
  * Who is on the other end, for the logs only (never for access control):
  * the superserver's environment when it sets one (tcpserver: PROTO,
- * TCPREMOTEIP, TCPREMOTEPORT; xinetd: REMOTE_HOST), else getpeername() on
- * fd 0 (inetd and systemd sockets set nothing). curvecpserver sets no
+ * TCPREMOTEIP, TCPREMOTEPORT), else getpeername() on fd 0 (inetd and
+ * systemd sockets set nothing; xinetd's REMOTE_HOST has no port, so it is
+ * only the last resort, as is REMOTE_ADDR). curvecpserver sets no
  * variables at all, so CURVECP* are read only if a wrapper exports them.
  */
 #include "handler.h"
@@ -73,14 +74,15 @@ void peer_init(struct peer_info *p, struct peer_store *st, int fd)
 				v6 ? "TCP6REMOTEIP" : "TCPREMOTEIP");
 	p->remote_port = env_copy(st->port, sizeof st->port,
 				  v6 ? "TCP6REMOTEPORT" : "TCPREMOTEPORT");
+	p->remote_pk = env_copy(st->pk, sizeof st->pk,
+				"CURVECPCLIENTPUBLICKEY");
+	/* The socket itself has the port, which xinetd's REMOTE_HOST lacks. */
+	if (!p->remote_ip)
+		peer_from_socket(p, st, fd);
 	if (!p->remote_ip)
 		p->remote_ip = env_copy(st->ip, sizeof st->ip, "REMOTE_ADDR");
 	if (!p->remote_ip)
 		p->remote_ip = env_copy(st->ip, sizeof st->ip, "REMOTE_HOST");
-	p->remote_pk = env_copy(st->pk, sizeof st->pk,
-				"CURVECPCLIENTPUBLICKEY");
-	if (!p->remote_ip)
-		peer_from_socket(p, st, fd);
 	if (!p->proto)
 		p->proto = p->remote_ip ? "TCP" : "pipe";
 }
