@@ -106,8 +106,14 @@ mid() { sort -n -k "$2" "$1" 2>/dev/null | awk -v c="$2" '{ v[NR] = $c } END { p
 
 echo "# bench_msgpipe: $MB MB each way (curvecpmessage capped at $CAP s), $ROUNDS x $PINGS pings, build $BUILD"
 bulk mp "$MSGPIPE"
+# One way alone, each direction: the better of two runs, as for the
+# ceiling (single runs of either swing by 1.5x on this machine).
 bulk mp1 "$MSGPIPE" oneway
 bulk mp2 "$MSGPIPE" oneway_up
+bulk mp1b "$MSGPIPE" oneway
+bulk mp2b "$MSGPIPE" oneway_up
+calc "exit !($mp1b_s2c > $mp1_s2c)" && mp1_s2c=$mp1b_s2c mp1_note=$mp1b_note
+calc "exit !($mp2b_c2s > $mp2_c2s)" && mp2_c2s=$mp2b_c2s mp2_note=$mp2b_note
 bulk cm "$CM"
 # Latency rounds interleave the three set-ups so that load from other
 # processes on the machine hits them alike; each figure is the middle one
@@ -146,8 +152,8 @@ row "--------------------------------------------" "--------------" "-----------
 row "server->client MB/s (both ways at once)" "$mp_s2c" "$cm_s2c" "$(ratio "$mp_s2c" "$cm_s2c")"
 row "client->server MB/s (both ways at once)" "$mp_c2s" "$cm_c2s" "$(ratio "$mp_c2s" "$cm_c2s")"
 row "MB moved s2c/c2s, wall seconds" "$mp_done, ${mp_secs}s$mp_note" "$cm_done, ${cm_secs}s$cm_note" ""
-row "server->client MB/s, one way only" "$mp1_s2c$mp1_note" "" ""
-row "client->server MB/s, one way only" "$mp2_c2s$mp2_note" "" ""
+row "server->client MB/s, one way (best of 2)" "$mp1_s2c$mp1_note" "" ""
+row "client->server MB/s, one way (best of 2)" "$mp2_c2s$mp2_note" "" ""
 row "CPU seconds per MB (both handlers)" "$mp_cpu" "$cm_cpu" "$(ratio "$mp_cpu" "$cm_cpu")"
 row "peak RSS KB server/client" "$mp_rss" "$cm_rss" ""
 row "line round trip median us" "$lmp_med" "$lcm_med" "$(ratio "$lmp_med" "$lcm_med")"
