@@ -136,16 +136,40 @@ int proc_spawn(struct proc *p, char *const argv[], char *const envp[],
 int proc_spawn_session(struct proc *p, char *const argv[], char *const envp[],
 		       const struct proc_fdmap *map, size_t nmap)
 {
-	return spawn(p, argv, envp, map, nmap, 1);
+	int r = spawn(p, argv, envp, map, nmap, 1);
+
+	if (r == 0)
+		p->session = 1;
+	return r;
 }
 
-/* Also after the leader was reaped: while any member lives, the kernel
- * keeps the group's id from being handed to a new process. */
+/* Also after the leader exited: its zombie still holds the group's id. */
 int proc_kill_group(struct proc *p, int sig)
 {
-	if (p->pid <= 0)
+	if (p->pid <= 0 || !p->session)
 		return 0;
 	return kill(-p->pid, sig);
+}
+
+/* Status without reaping (WNOWAIT): 1 exited, 0 running, -1 error. */
+static int peek_exit(struct proc *p, int block)
+{
+	siginfo_t si;
+	int r;
+
+	memset(&si, 0, sizeof si);
+	do
+		r = waitid(P_PID, (id_t)p->pid, &si,
+			   WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	if (si.si_pid == 0)
+		return 0;
+	p->status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) :
+		    si.si_code == CLD_DUMPED ? W_EXITCODE(0, si.si_status) | 0x80 :
+		    W_EXITCODE(0, si.si_status);
+	return 1;
 }
 
 int proc_reap(struct proc *p, int block)
@@ -156,6 +180,15 @@ int proc_reap(struct proc *p, int block)
 		return 1;
 	if (p->pid <= 0)
 		return -1;
+	if (p->session) {
+		int e = peek_exit(p, block);
+
+		if (e <= 0)
+			return e;
+		p->reaped = 1;
+		fd_close(&p->pidfd);
+		return 1;
+	}
 	do
 		r = waitpid(p->pid, &p->status, block ? 0 : WNOHANG);
 	while (r < 0 && errno == EINTR);
@@ -178,6 +211,11 @@ int proc_kill(struct proc *p, int sig)
 void proc_release(struct proc *p)
 {
 	fd_close(&p->pidfd);
+	if (p->session && p->pid > 0 && p->reaped) {
+		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		p->session = 0;
+	}
 }
 
 int proc_exit_code(int status)

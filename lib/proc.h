@@ -12,7 +12,8 @@ struct proc {
 	pid_t pid;   /* 0 when no child */
 	int pidfd;   /* poll for POLLIN; -1 if the kernel lacks pidfd_open */
 	int status;  /* wait status once reaped */
-	int reaped;
+	int reaped;  /* it has exited and status is set */
+	int session; /* leads a group of its own: kept a zombie until released */
 };
 
 /* child_fd in the child becomes a copy of parent_fd (-1: closed). */
@@ -32,7 +33,10 @@ int proc_spawn(struct proc *p, char *const argv[], char *const envp[],
 /*
  * proc_spawn with the child in a session (and process group) of its own,
  * whose id is its pid: proc_kill_group then reaches everything it started
- * that did not leave the group.
+ * that did not leave the group. Once it exits, proc_reap reads its status
+ * but leaves the zombie until proc_release: the group's id cannot be
+ * handed to a new process meanwhile, so a late group kill never reaches a
+ * stranger's group.
  */
 int proc_spawn_session(struct proc *p, char *const argv[], char *const envp[],
 		       const struct proc_fdmap *map, size_t nmap);
@@ -40,6 +44,7 @@ int proc_kill_group(struct proc *p, int sig);
 /* 1 when the child has exited (status saved), 0 if still running, -1 error. */
 int proc_reap(struct proc *p, int block);
 int proc_kill(struct proc *p, int sig);
+/* Closes the pidfd and reaps a session leader's zombie. */
 void proc_release(struct proc *p);
 /*
  * Our exit code for a wait status: the child's own code, or 111 when a

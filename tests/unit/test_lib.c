@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -302,11 +303,17 @@ START_TEST(session_group_kill)
 	ck_assert_int_eq(sscanf(got, "%u %u", &pid, &pgid), 2);
 	ck_assert_uint_eq(pid, (unsigned)p.pid);
 	ck_assert_uint_eq(pgid, (unsigned)p.pid);
-	/* The leader is gone; sleep still holds the pipe until the group
-	 * is killed, then the read sees EOF. */
+	ck_assert_int_eq(proc_exit_code(p.status), 0);
+	/* The leader exited but is kept a zombie, so its pid (the group's
+	 * id) is not reused; sleep still holds the pipe until the group is
+	 * killed, then the read sees EOF. */
+	ck_assert_int_eq(kill(p.pid, 0), 0);
 	ck_assert_int_eq(proc_kill_group(&p, SIGKILL), 0);
 	ck_assert_int_eq(fd_read_full(out[0], got, sizeof got), 0);
 	close(out[0]);
+	proc_release(&p);
+	ck_assert_int_eq(waitpid(p.pid, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
 }
 END_TEST
 
