@@ -97,28 +97,46 @@ echo "# bench_sftp: $MB MiB file in $D, best of $RUNS, build $BUILD, $(nproc) cp
 echo "# client: $(ssh -V 2>&1); servers: $SERVERS"
 
 # Rounds alternate the servers inside each test, so that load from other
-# jobs on the machine falls on all of them alike; each figure is the best
-# (fastest) of its rounds, and a server that failed once shows "failed".
+# jobs on the machine falls on all of them alike, and each round starts
+# with the next server: the first upload after the downloads writes into
+# tmpfs pages nobody freed just before, and was 3-4x slower in every round
+# when OpenSSH always went first. Each figure is the best (fastest) of its
+# rounds; a server that failed once shows "failed".
 ALL=$D/all
 OUTF=$D/results
 : >"$ALL"
 round=0
+# rotate K WORDS...: the words, starting with the (K mod count)th.
+rotate() {
+	_k=$1
+	shift
+	_k=$((_k % $#))
+	while [ "$_k" -gt 0 ]; do
+		_w=$1
+		shift
+		set -- "$@" "$_w"
+		_k=$((_k - 1))
+	done
+	echo "$@"
+}
 while [ $round -lt "$RUNS" ]; do
+	# shellcheck disable=SC2086
+	order=$(rotate $round $SERVERS)
 	for opt in default bigbuf; do
 		o=
 		[ $opt = bigbuf ] && o="-B 261120 -R 128"
 		# Downloads go to /dev/null: the client's own tmpfs page
 		# allocation made these rows swing 4x between rounds.
-		for s in $SERVERS; do
+		for s in $order; do
 			# shellcheck disable=SC2086
 			measure "$s" "down_$opt" "get big.bin /dev/null" $o
 		done
-		for s in $SERVERS; do
+		for s in $order; do
 			# shellcheck disable=SC2086
 			measure "$s" "up_$opt" "put $D/local.bin up.bin" $o
 		done
 	done
-	for s in $SERVERS; do
+	for s in $order; do
 		# Session cost: short sessions (startup, one listing, teardown).
 		k=0
 		while [ $k -lt $((SESSIONS / RUNS)) ]; do
