@@ -3,13 +3,10 @@
 # itself and against NaCl's curvecpmessage in both roles: streams intact
 # both ways, success and failure EOF, exit codes.
 #
-# Sizes: msgpipe moves 10 MB each way in about a second. curvecpmessage
-# sends at roughly 0.5-1 MB/s on loopback (less on a loaded machine), so
-# the direction where curvecpmessage is the sender carries 1 MB only, which
-# it finishes in a few seconds; 10 MB there would need ~20-60 s and make
-# the timeout, not the code, decide the result. The direction where
-# msgpipe sends to curvecpmessage carries the full 10 MB (curvecpmessage
-# receives fast).
+# Sizes: 10 MB each way (4 MB under ASan). msgpipe moves that in about a
+# second; curvecpmessage sends at roughly 1 MB/s once one spurious timeout
+# has slowed its pacing, so a pair with it takes 7-13 s on a quiet machine:
+# those get 90 s. The failure-EOF cases carry 1 MB.
 . tests/lib.sh
 MSGPIPE=${MSGPIPE:-$BIN/msgpipe}
 EP=$TOOLS/mpend
@@ -110,13 +107,13 @@ logged "msgpipe pair, client child exits 4" "$T/s.err"
 
 # msgpipe server <-> curvecpmessage client
 pair "msgpipe server, curvecpmessage client" "$MSGPIPE" "$CM" \
-	"$T/big" "$T/small" "" "" "0 0" 40
+	"$T/big" "$T/big" "" "" "0 0" 90
 pair "msgpipe server child exits 7, curvecpmessage client" "$MSGPIPE" "$CM" \
 	"$T/small" "$T/small" "-x 7 -H" "" "7 -" 40
 
 # curvecpmessage server <-> msgpipe client
 pair "curvecpmessage server, msgpipe client" "$CM" "$MSGPIPE" \
-	"$T/small" "$T/big" "" "" "0 0" 40
+	"$T/big" "$T/big" "" "" "0 0" 90
 # curvecpmessage sends a failure EOF only when reading its child's output
 # fails, never for an exit status: msgpipe sees a success EOF here.
 pair "curvecpmessage server child exits 7, msgpipe client" "$CM" "$MSGPIPE" \
