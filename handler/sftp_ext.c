@@ -208,7 +208,6 @@ static int ext_lsetstat(struct sftp_state *st, struct sftp_req *rq)
 {
 	char path[SFTP_PATH_MAX];
 	struct sftp_attrs a;
-	int fd, r, err;
 
 	if (sftp_get_path(st, rq, path) < 0)
 		return 0;
@@ -217,13 +216,7 @@ static int ext_lsetstat(struct sftp_state *st, struct sftp_req *rq)
 		return sftp_bad_message(st, rq, "lsetstat");
 	if (a.flags & SSH_FILEXFER_ATTR_SIZE) /* meaningless for a link */
 		return sftp_status(st, rq->id, SSH_FX_BAD_MESSAGE, NULL);
-	fd = sftp_path_open(st, path, O_PATH | O_NOFOLLOW, 0);
-	if (fd < 0)
-		return sftp_status_errno(st, rq->id, errno);
-	r = sftp_apply_attrs(fd, &a, 1);
-	err = errno;
-	close(fd);
-	return sftp_status_errno(st, rq->id, r < 0 ? err : 0);
+	return sftp_setstat_path(st, rq->id, path, &a, 1);
 }
 
 static int ext_limits(struct sftp_state *st, struct sftp_req *rq)

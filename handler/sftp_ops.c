@@ -314,6 +314,21 @@ int sftp_apply_attrs(int fd, const struct sftp_attrs *a, int nofollow)
 	return 0;
 }
 
+int sftp_setstat_path(struct sftp_state *st, uint32_t id, const char *path,
+		      const struct sftp_attrs *a, int nofollow)
+{
+	int fd = sftp_path_open(st, path, O_PATH | (nofollow ? O_NOFOLLOW : 0),
+				0);
+	int r, err;
+
+	if (fd < 0)
+		return sftp_status_errno(st, id, errno);
+	r = sftp_apply_attrs(fd, a, nofollow);
+	err = errno;
+	close(fd);
+	return sftp_status_errno(st, id, r < 0 ? err : 0);
+}
+
 /* SETSTAT follows symlinks (inside the root), as OpenSSH's does. */
 int sftp_op_setstat(struct sftp_state *st, struct sftp_req *rq)
 {
@@ -338,14 +353,7 @@ int sftp_op_setstat(struct sftp_state *st, struct sftp_req *rq)
 			return sftp_status_errno(st, rq->id,
 						 r < 0 ? err : EINVAL);
 	}
-	fd = sftp_path_open(st, path, O_PATH, 0);
-	if (fd < 0)
-		return sftp_status_errno(st, rq->id, errno);
-	r = sftp_apply_attrs(fd, &a, 0);
-	err = errno;
-	close(fd);
-	sftp_status_errno(st, rq->id, r < 0 ? err : 0);
-	return 0;
+	return sftp_setstat_path(st, rq->id, path, &a, 0);
 }
 
 int sftp_op_fsetstat(struct sftp_state *st, struct sftp_req *rq)

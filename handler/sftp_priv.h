@@ -238,6 +238,9 @@ int sftp_op_setstat(struct sftp_state *st, struct sftp_req *rq);
 int sftp_op_fsetstat(struct sftp_state *st, struct sftp_req *rq);
 /* Applies attributes to an O_PATH fd (setstat, fsetstat, lsetstat). */
 int sftp_apply_attrs(int fd, const struct sftp_attrs *a, int nofollow);
+/* Applies a to path (the link itself when nofollow) and sends the STATUS. */
+int sftp_setstat_path(struct sftp_state *st, uint32_t id, const char *path,
+		      const struct sftp_attrs *a, int nofollow);
 
 int sftp_op_opendir(struct sftp_state *st, struct sftp_req *rq);
 int sftp_op_readdir(struct sftp_state *st, struct sftp_req *rq);
