@@ -29,27 +29,37 @@
 /* An agent with many RSA keys answers with a few KiB per key. */
 #define REPLY_MAX (256 * 1024)
 #define SOCK_MAX 108
+_Static_assert(sizeof ((struct sockaddr_un *)0)->sun_path == SOCK_MAX,
+	       "SOCK_MAX is the size of sun_path");
 
 static const char ed25519_name[] = "ssh-ed25519";
+
+/* The agent's socket path (sock, or SSH_AUTH_SOCK when NULL), or NULL. */
+static const char *agent_socket(const char *sock, char err[KEYS_ERR_MAX])
+{
+	if (!sock)
+		sock = getenv("SSH_AUTH_SOCK");
+	if (!sock || !*sock) {
+		snprintf(err, KEYS_ERR_MAX,
+			 "no ssh-agent: SSH_AUTH_SOCK is not set");
+		return NULL;
+	}
+	if (strlen(sock) >= SOCK_MAX) {
+		snprintf(err, KEYS_ERR_MAX, "ssh-agent socket path too long");
+		return NULL;
+	}
+	return sock;
+}
 
 static int agent_connect(const char *sock, char err[KEYS_ERR_MAX])
 {
 	struct sockaddr_un sa;
 	int fd;
 
-	if (!sock)
-		sock = getenv("SSH_AUTH_SOCK");
-	if (!sock || !*sock) {
-		snprintf(err, KEYS_ERR_MAX,
-			 "no ssh-agent: SSH_AUTH_SOCK is not set");
+	if (!(sock = agent_socket(sock, err)))
 		return -1;
-	}
 	memset(&sa, 0, sizeof sa);
 	sa.sun_family = AF_UNIX;
-	if (strlen(sock) >= sizeof sa.sun_path) {
-		snprintf(err, KEYS_ERR_MAX, "ssh-agent socket path too long");
-		return -1;
-	}
 	strcpy(sa.sun_path, sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
@@ -347,17 +357,8 @@ int sshagent_identity_for(struct secure_identity *id, const char *sock,
 	struct agent_ctx *a;
 
 	memset(id, 0, sizeof *id);
-	if (!sock)
-		sock = getenv("SSH_AUTH_SOCK");
-	if (!sock || !*sock) {
-		snprintf(err, KEYS_ERR_MAX,
-			 "no ssh-agent: SSH_AUTH_SOCK is not set");
+	if (!(sock = agent_socket(sock, err)))
 		return -1;
-	}
-	if (strlen(sock) >= SOCK_MAX) {
-		snprintf(err, KEYS_ERR_MAX, "ssh-agent socket path too long");
-		return -1;
-	}
 	a = calloc(1, sizeof *a);
 	if (!a) {
 		snprintf(err, KEYS_ERR_MAX, "out of memory");
