@@ -11,9 +11,10 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "ring.h"
+
 struct recvq {
-	uint8_t *p;
-	size_t cap;
+	struct ring r;
 	uint64_t base;
 };
 
@@ -27,7 +28,7 @@ int recvq_data(const struct recvq *q, uint64_t ready, struct iovec iov[2]);
 void recvq_consume(struct recvq *q, size_t n);
 static inline uint64_t recvq_limit(const struct recvq *q)
 {
-	return q->base + q->cap;
+	return q->base + q->r.cap;
 }
 
 #endif

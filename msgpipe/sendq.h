@@ -11,9 +11,10 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "ring.h"
+
 struct sendq {
-	uint8_t *p;
-	size_t cap;
+	struct ring r;
 	uint64_t base;
 	uint64_t end;
 };
@@ -22,7 +23,7 @@ int sendq_init(struct sendq *q, size_t cap);
 void sendq_free(struct sendq *q);
 static inline size_t sendq_room(const struct sendq *q)
 {
-	return q->cap - (size_t)(q->end - q->base);
+	return q->r.cap - (size_t)(q->end - q->base);
 }
 /* Free space as up to two segments for readv(2); returns the count. */
 int sendq_space(const struct sendq *q, struct iovec iov[2]);
