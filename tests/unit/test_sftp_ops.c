@@ -12,6 +12,23 @@
 #include "exitcode.h"
 #include "support_sftp.h"
 
+/* copy-data: read handle src from off for len bytes (0: to its end) into
+ * handle dst at doff. */
+static void copy_data(uint32_t id, const uint8_t *src, uint64_t off,
+		      uint64_t len, const uint8_t *dst, uint64_t doff)
+{
+	struct sftpt_pk p;
+
+	sftpt_pk_begin(&p, SSH_FXP_EXTENDED, id);
+	wr_cstring(&p.w, "copy-data");
+	wr_string(&p.w, src, SFTP_HANDLE_LEN);
+	wr_be64(&p.w, off);
+	wr_be64(&p.w, len);
+	wr_string(&p.w, dst, SFTP_HANDLE_LEN);
+	wr_be64(&p.w, doff);
+	sftpt_pk_send(&p);
+}
+
 START_TEST(extensions_work)
 {
 	uint8_t a[SFTP_HANDLE_LEN], b[SFTP_HANDLE_LEN];
@@ -33,14 +50,7 @@ START_TEST(extensions_work)
 	ck_assert_uint_eq(sftpt_open_file(5, "hi.txt", SSH_FXF_READ, a), 0);
 	ck_assert_uint_eq(sftpt_open_file(6, "copy.txt",
 				    SSH_FXF_WRITE | SSH_FXF_CREAT, b), 0);
-	sftpt_pk_begin(&p, SSH_FXP_EXTENDED, 7);
-	wr_cstring(&p.w, "copy-data");
-	wr_string(&p.w, a, sizeof a);
-	wr_be64(&p.w, 0);
-	wr_be64(&p.w, 0);
-	wr_string(&p.w, b, sizeof b);
-	wr_be64(&p.w, 0);
-	sftpt_pk_send(&p);
+	copy_data(7, a, 0, 0, b, 0);
 	ck_assert_uint_eq(sftpt_status_of(7), SSH_FX_OK);
 	sftpt_pk_begin(&p, SSH_FXP_EXTENDED, 8);
 	wr_cstring(&p.w, "fsync@openssh.com");
@@ -149,28 +159,13 @@ END_TEST
 START_TEST(copy_data_overlap_refused)
 {
 	uint8_t a[SFTP_HANDLE_LEN];
-	struct sftpt_pk p;
 
 	sftpt_start_rw();
 	ck_assert_uint_eq(sftpt_open_file(2, "hello.txt",
 				    SSH_FXF_READ | SSH_FXF_WRITE, a), 0);
-	sftpt_pk_begin(&p, SSH_FXP_EXTENDED, 3);
-	wr_cstring(&p.w, "copy-data");
-	wr_string(&p.w, a, sizeof a);
-	wr_be64(&p.w, 0);
-	wr_be64(&p.w, 10);
-	wr_string(&p.w, a, sizeof a);
-	wr_be64(&p.w, 5);
-	sftpt_pk_send(&p);
+	copy_data(3, a, 0, 10, a, 5);
 	ck_assert_uint_eq(sftpt_status_of(3), SSH_FX_FAILURE);
-	sftpt_pk_begin(&p, SSH_FXP_EXTENDED, 4);
-	wr_cstring(&p.w, "copy-data");
-	wr_string(&p.w, a, sizeof a);
-	wr_be64(&p.w, 0);
-	wr_be64(&p.w, 5);
-	wr_string(&p.w, a, sizeof a);
-	wr_be64(&p.w, 100);
-	sftpt_pk_send(&p);
+	copy_data(4, a, 0, 5, a, 100);
 	ck_assert_uint_eq(sftpt_status_of(4), SSH_FX_OK);
 }
 END_TEST
