@@ -162,7 +162,6 @@ static void loop_handshake(struct loop *l)
 
 	if (r == SECURE_ERROR) {
 		loop_refused(l, secure_error(l->sec));
-		l->auth_failed = 1;
 		loop_end(l, EXIT_PERM);
 		return;
 	}
@@ -349,11 +348,16 @@ static void loop_write(struct loop *l, uint64_t now)
 	loop_end(l, EXIT_TEMP);
 }
 
+static uint64_t loop_idle_at(const struct loop *l)
+{
+	return l->last_io + l->s->conf->limits.idle_ms * NS_PER_MS;
+}
+
 /* The earliest timer: idle, handshake, or the module's own. */
 static uint64_t loop_deadline(struct loop *l)
 {
 	const struct protocol *p = l->proto;
-	uint64_t d = l->last_io + l->s->conf->limits.idle_ms * NS_PER_MS;
+	uint64_t d = loop_idle_at(l);
 
 	if (l->sec && !l->handshaken && l->handshake_deadline < d)
 		d = l->handshake_deadline;
@@ -378,7 +382,7 @@ static int loop_timers(struct loop *l, uint64_t now)
 		loop_end(l, EXIT_TEMP);
 		return 1;
 	}
-	if (now < l->last_io + s->conf->limits.idle_ms * NS_PER_MS)
+	if (now < loop_idle_at(l))
 		return 0;
 	/* Silence while the module waits on its own work (a child running,
 	 * nothing queued for the client) is not idleness. */
