@@ -19,27 +19,48 @@ CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla
-INC := -Ilib -Imsgpipe -Ihandler
-ALL_CFLAGS = $(WARN) $(INC) $(CFLAGS) $(SAN) $(SODIUM_CFLAGS)
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) $(SODIUM_CFLAGS)
 LDLIBS = $(SODIUM_LIBS)
 
-LIB_SRC := $(wildcard lib/*.c)
-MSG_MAIN := msgpipe/main.c
-MSG_SRC := $(filter-out $(MSG_MAIN),$(wildcard msgpipe/*.c))
-HND_MAINS := handler/main.c handler/client_main.c
-HND_SRC := $(filter-out $(HND_MAINS),$(wildcard handler/*.c))
+# One library per folder. Each folder sees only the headers it may use: a
+# protocol module gets handler.h and conf.h (the module API) and lib/, never
+# the core's internals, the secure layer or another module.
+ROOMS := common msgpipe secure core cmd sftp client
+DIR_common := lib
+DIR_msgpipe := msgpipe
+DIR_secure := handler/secure
+DIR_core := handler/core
+DIR_cmd := handler/cmd
+DIR_sftp := handler/sftp
+DIR_client := handler/client
+INC_common := -Ilib
+INC_msgpipe := -Ilib
+INC_secure := -Ilib
+INC_core := -Ilib -Ihandler -Ihandler/secure
+INC_cmd := -Ilib -Ihandler
+INC_sftp := -Ilib -Ihandler
+INC_client := -Ilib -Ihandler/secure -Ihandler/cmd
+# Tests, fuzzers and tools may look inside every room.
+INC_tests := -Ilib -Imsgpipe -Ihandler -Ihandler/core -Ihandler/secure \
+	-Ihandler/cmd -Ihandler/sftp -Ihandler/client
+
+MAINS := msgpipe/main.c handler/core/main.c handler/client/main.c
+room_src = $(filter-out $(MAINS),$(wildcard $(DIR_$(1))/*.c))
+room_lib = $(BUILD)/lib$(1).a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-# Shared fixtures (tests/unit/support_*.c) are linked into every unit test.
-UNIT_SUPPORT := $(wildcard tests/unit/support_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c tests/bench/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+libs = $(foreach r,$(1),$(call room_lib,$(r)))
 
-LIBCOMMON := $(BUILD)/libcommon.a
-LIBMSG := $(BUILD)/libmsgpipe.a
-LIBHND := $(BUILD)/libhandler.a
-LIBS_ALL := $(LIBHND) $(LIBMSG) $(LIBCOMMON)
+# What each program links, callers before callees.
+LIBS_msgpipe := msgpipe common
+LIBS_handler := core cmd sftp secure common
+LIBS_client := client cmd secure common
+# Unit tests, fuzzers and tools: everything but msgpipe unless they say
+# otherwise (UNIT_LIBS_name, UNIT_SUPPORT_name below).
+LIBS_test := core cmd sftp client secure msgpipe common
 
 PROGS := $(BUILD)/bin/msgpipe $(BUILD)/bin/handler $(BUILD)/bin/handler-client
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
@@ -54,38 +75,54 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 all: $(PROGS)
 tests: $(PROGS) $(UNITS) $(TOOLS)
 
+room_of = $(firstword $(foreach r,$(ROOMS),$(if $(filter $(DIR_$(r))/%,$(1)),$(r))) tests)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(filter tests/unit/%,$<),$(CHECK_CFLAGS)) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(INC_$(call room_of,$<)) $(if $(filter tests/unit/%,$<),$(CHECK_CFLAGS)) -MMD -MP -c -o $@ $<
 
-$(LIBCOMMON): $(call obj,$(LIB_SRC))
-$(LIBMSG): $(call obj,$(MSG_SRC))
-$(LIBHND): $(call obj,$(HND_SRC))
-$(LIBCOMMON) $(LIBMSG) $(LIBHND):
+$(foreach r,$(ROOMS),$(eval $(call room_lib,$(r)): $(call obj,$(call room_src,$(r))) | $(BUILD)/empty.o))
+$(call libs,$(ROOMS)):
 	@mkdir -p $(dir $@)
 	rm -f $@
-	ar rcs $@ $^ $(if $^,,$(BUILD)/empty.o)
+	ar rcs $@ $(filter %.o,$^) $(if $(filter %.o,$^),,$(BUILD)/empty.o)
 
 $(BUILD)/empty.o:
 	@mkdir -p $(dir $@)
 	echo 'typedef int empty_unit;' | $(CC) $(WARN) -x c -c -o $@ -
-$(LIBMSG) $(LIBHND): | $(BUILD)/empty.o
 
-$(BUILD)/bin/msgpipe: $(call obj,$(MSG_MAIN)) $(LIBMSG) $(LIBCOMMON)
-$(BUILD)/bin/handler: $(call obj,handler/main.c) $(LIBS_ALL)
-$(BUILD)/bin/handler-client: $(call obj,handler/client_main.c) $(LIBS_ALL)
+# The protocol table (core) names the modules, and the modules call the
+# core's conf helpers: the group lets the linker go round that once.
+link = $(CC) $(CFLAGS) $(SAN) -o $@ $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) -Wl,--end-group
+
+$(BUILD)/bin/msgpipe: $(call obj,msgpipe/main.c) $(call libs,$(LIBS_msgpipe))
+$(BUILD)/bin/handler: $(call obj,handler/core/main.c) $(call libs,$(LIBS_handler))
+$(BUILD)/bin/handler-client: $(call obj,handler/client/main.c) $(call libs,$(LIBS_client))
 $(PROGS):
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+	$(link) $(LDLIBS)
 
-$(BUILD)/unit/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(UNIT_SUPPORT)) $(LIBS_ALL)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+UNIT_SUPPORT_test_loop_end := tests/unit/support_loop.c
+UNIT_SUPPORT_test_loop_flow := tests/unit/support_loop.c
+UNIT_SUPPORT_test_sftp_confine := tests/unit/support_sftp.c
+UNIT_SUPPORT_test_sftp_ops := tests/unit/support_sftp.c
+UNIT_SUPPORT_test_sftp_packets := tests/unit/support_sftp.c
+UNIT_SUPPORT_test_sftp_session := tests/unit/support_sftp.c
+
+# A unit test links the fixtures and rooms it names, else none and LIBS_test.
+unit_support = $(if $(filter undefined,$(origin UNIT_SUPPORT_$(1))),,$(UNIT_SUPPORT_$(1)))
+unit_libs = $(if $(filter undefined,$(origin UNIT_LIBS_$(1))),$(LIBS_test),$(UNIT_LIBS_$(1)))
+define unit_rule
+$(BUILD)/unit/$(1): $(BUILD)/obj/tests/unit/$(1).o $(call obj,$(call unit_support,$(1))) $(call libs,$(call unit_libs,$(1)))
+	@mkdir -p $$(dir $$@)
+	$$(link) $$(CHECK_LIBS) $$(LDLIBS)
+endef
+$(foreach u,$(UNIT_SRC),$(eval $(call unit_rule,$(basename $(notdir $(u))))))
 
 define tool_rule
-$(BUILD)/tools/$(basename $(notdir $(1))): $(call obj,$(1)) $(LIBS_ALL)
+$(BUILD)/tools/$(basename $(notdir $(1))): $(call obj,$(1)) $(call libs,secure common)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS) $$(SAN) -o $$@ $$^ $$(LDLIBS)
+	$$(link) $$(LDLIBS)
 endef
 $(foreach s,$(TOOL_SRC),$(eval $(call tool_rule,$(s))))
 
@@ -95,9 +132,10 @@ fuzzers:
 	$(MAKE) BUILD=build-fuzz CC=$(FUZZCC) SAN="$(FUZZ_SAN)" CFLAGS="-O1 -g" fuzz-bins
 .PHONY: fuzz-bins
 fuzz-bins: $(FUZZERS)
-$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIBS_ALL)
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(call libs,$(LIBS_test))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $(filter %.o,$^) \
+		-Wl,--start-group $(filter %.a,$^) -Wl,--end-group $(LDLIBS)
 
 deps:
 	@sh tests/deps.sh

@@ -97,84 +97,11 @@ struct session {
 	uint64_t bytes_in, bytes_out;  /* plaintext totals, for the log */
 };
 
-/* The modules, in protocols.c. */
-const struct protocol *protocol_find(const char *name);
-extern const struct protocol *const protocols[];
-
-/*
- * Core internals: main.c, session.c, loop.c and peer.c only. Modules use
- * struct session and struct protocol above and nothing below.
- */
-
 /*
  * Plaintext buffer sizes: s->in and s->out each hold SESSION_BUF_BASE
  * bytes plus one largest frame (limits.max_frame), so a module can always
- * keep one whole request or reply in them. The secure layer's raw buffers
- * hold SESSION_RAW_FRAMES encrypted frames.
+ * keep one whole request or reply in them.
  */
 #define SESSION_BUF_BASE (1u << 20)
-#define SESSION_RAW_FRAMES 4
-
-/* What main.c hands to the core after parsing the command line. */
-struct session_opts {
-	const char *conf_path;     /* -f, or NULL for the embedded default */
-	int secure;                /* -s */
-	int check_only;            /* -n: load conf (and key), serve nothing */
-	int fd_in, fd_out;         /* normally 0 and 1 */
-	int argc;                  /* the protocol's own argv, argv[0] its name */
-	char **argv;
-};
-
-/* Runs one whole connection; returns the process exit code. */
-int session_main(const struct session_opts *o);
-
-/* Peer description for logs, from the superserver's environment. */
-struct peer_store {
-	char proto[16];
-	char ip[64];
-	char port[16];
-	char pk[72];
-};
-void peer_init(struct peer_info *p, struct peer_store *st, int fd);
-/* "ip:port", "ip", or "-" into dst, for the one log line. */
-void peer_format(const struct peer_info *p, char *dst, size_t size);
-
-/* The transport between the fds and s->in/s->out (loop.c). */
-struct secure;
-struct loop {
-	struct session *s;
-	const struct protocol *proto;
-	void *state;
-	int argc;
-	char **argv;
-	int started;               /* proto->start() has run */
-	int fd_in, fd_out;         /* normally 0 and 1; left open at the end */
-	int same_socket;           /* fd_in and fd_out are one socket */
-	int raw_eof;               /* fd_in hit EOF */
-	int truncated;             /* raw EOF without the peer's FINAL */
-	int out_shut;              /* shutdown(SHUT_WR) done */
-	int out_dead;              /* fd 1 failed (EPIPE...): nothing more */
-	int auth_failed;           /* handshake refused or timed out */
-	int fl_in, fl_out;         /* fd flags before we made them non-blocking */
-	const char *why;           /* first abnormal end, one word, or NULL */
-	int ending;                /* exit code decided, flushing; -1 none */
-	struct secure *sec;        /* NULL for the plain transport */
-	int handshaken;            /* secure handshake done */
-	int sec_failed;            /* a frame failed: no more frames either way */
-	struct buf raw_in, raw_out;
-	uint64_t raw_bytes_in, raw_bytes_out;
-	uint64_t last_io;          /* clock_now() of the last byte either way */
-	uint64_t handshake_deadline;
-	/* Called once the handshake completes: sets s->user; 0 or exit code. */
-	int (*on_auth)(struct loop *l);
-};
-
-/* Sets up buffers and fds; sec may be NULL. 0 or -1 (logged). */
-int loop_init(struct loop *l, struct session *s, const struct protocol *p,
-	      int argc, char **argv, int fd_in, int fd_out,
-	      struct secure *sec);
-/* Runs until the session ends; returns the exit code. */
-int loop_run(struct loop *l);
-void loop_free(struct loop *l);
 
 #endif

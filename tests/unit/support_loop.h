@@ -1,6 +1,6 @@
 /*
  * The shared harness of the loop unit tests (test_loop_*.c): handler's
- * poll loop (handler/loop.c, plain transport) driven with fake protocol
+ * poll loop (handler/core/loop.c, plain transport) driven with fake protocol
  * modules standing in for sftp/cmd. The client's side is a socketpair, a
  * dup'd socket (as inetd hands it over) or two pipes. loop_run() blocks
  * this process, so when bytes must flow both ways at once the client is a
@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #include "conf.h"
-#include "handler.h"
+#include "core.h"
 
 #define LOOPT_MIB (1024u * 1024u)
 

@@ -1,7 +1,7 @@
 /*
- * Unit tests for the cmd protocol: the frame codec (handler/cmd_frame.c)
+ * Unit tests for the cmd protocol: the frame codec (handler/cmd/cmd_frame.c)
  * and, driven through its protocol table with plain buffers and a real
- * poll loop, the module itself (handler/proto_cmd.c and its parts):
+ * poll loop, the module itself (handler/cmd/cmd.c and its parts):
  * capabilities, concurrency, payload with credit, limits, errors.
  */
 #include <check.h>

@@ -1,4 +1,4 @@
-/* Unit tests for handler/conf.c: every item, every error form, lookups. */
+/* Unit tests for handler/core/conf.c: every item, every error form, lookups. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

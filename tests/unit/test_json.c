@@ -1,4 +1,4 @@
-/* Unit tests for handler/json.c: escaping, UTF-8 handling, nesting and
+/* Unit tests for handler/cmd/json.c: escaping, UTF-8 handling, nesting and
  * the writer's error rules. */
 #include <check.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests for handler's poll loop (handler/loop.c): how a session ends
+ * Unit tests for handler's poll loop (handler/core/loop.c): how a session ends
  * other than by the module's own word. The idle timeout and what holds it
  * off, a client that is gone, and the module's timer and extra pollfds.
  * The harness is support_loop.c.

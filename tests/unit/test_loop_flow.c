@@ -1,5 +1,5 @@
 /*
- * Unit tests for handler's poll loop (handler/loop.c): bytes flowing
+ * Unit tests for handler's poll loop (handler/core/loop.c): bytes flowing
  * through a fake module, back-pressure, half-close, and how the module's
  * return values end a session. The harness is support_loop.c.
  */

@@ -1,5 +1,5 @@
 /*
- * handler-client's parts (docs/handler-client.1). client_main.c parses
+ * handler-client's parts (docs/handler-client.1). main.c parses
  * the command line; client_conn.c connects (fds 6/7 or --exec) and loads
  * the keys; client_loop.c runs the secure layer over the connection and
  * drives a mode: client_cmd.c (run, caps, ping) or client_tunnel.c.

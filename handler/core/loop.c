@@ -7,7 +7,7 @@
  * become the poll timeout. No threads, no signals: children are the
  * module's pidfds in the same poll set.
  */
-#include "handler.h"
+#include "core.h"
 
 #include <errno.h>
 #include <fcntl.h>

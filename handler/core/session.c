@@ -3,7 +3,7 @@
  * the secure layer's set-up (server key, user lookup over the conf), the
  * loop, and the one log line that sums the connection up.
  */
-#include "handler.h"
+#include "core.h"
 
 #include <signal.h>
 #include <stdio.h>

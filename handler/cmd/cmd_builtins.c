@@ -1,6 +1,6 @@
 /*
  * The builtin commands. Each produces its whole output as text at once
- * (it is small and bounded); proto_cmd.c sends it as bands.
+ * (it is small and bounded); cmd.c sends it as bands.
  */
 #include <stdarg.h>
 #include <stdio.h>

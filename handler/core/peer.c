@@ -6,7 +6,7 @@
  * only the last resort, as is REMOTE_ADDR). curvecpserver sets no
  * variables at all, so CURVECP* are read only if a wrapper exports them.
  */
-#include "handler.h"
+#include "core.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "handler.h"
+#include "core.h"
 
 extern const struct protocol proto_cmd;
 extern const struct protocol proto_sftp;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
-#include "handler.h"
+#include "core.h"
 #include "log.h"
 
 static void usage(void)

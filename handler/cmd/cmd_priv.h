@@ -1,5 +1,5 @@
 /*
- * The cmd module's private interface, one section per file. proto_cmd.c
+ * The cmd module's private interface, one section per file. cmd.c
  * is the protocol table and the frame dispatcher; the rest are its parts.
  */
 #ifndef CMD_PRIV_H

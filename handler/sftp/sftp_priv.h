@@ -1,6 +1,6 @@
 /*
  * The sftp module's private interface, one section per file (docs/sftp.md).
- * proto_sftp.c is the protocol table, the framer and the dispatcher (with
+ * sftp.c is the protocol table, the framer and the dispatcher (with
  * the one permission check); the other sftp_*.c files are its parts.
  */
 #ifndef SFTP_PRIV_H
@@ -262,7 +262,7 @@ int sftp_ext_writes(const uint8_t *name, uint32_t n);
 int sftp_op_extended(struct sftp_state *st, struct sftp_req *rq,
 		      const uint8_t *name, uint32_t n);
 
-/* ---- proto_sftp.c: the session state ---- */
+/* ---- sftp.c: the session state ---- */
 
 struct sftp_stats {
 	uint64_t read, written;
