@@ -25,24 +25,23 @@ LDLIBS = $(SODIUM_LIBS)
 # One library per folder. Each folder sees only the headers it may use: a
 # protocol module gets handler.h and conf.h (the module API) and lib/, never
 # the core's internals, the secure layer or another module.
-ROOMS := common msgpipe secure core cmd sftp client
+# Protocol modules are found, not listed: every handler/NAME/ folder but
+# the core, the secure layer and the client is one (docs/ARCHITECTURE.md).
+MODULES := $(sort $(filter-out core secure client,$(notdir $(patsubst %/,%,$(wildcard handler/*/)))))
+ROOMS := common msgpipe secure core $(MODULES) client
 DIR_common := lib
 DIR_msgpipe := msgpipe
 DIR_secure := handler/secure
 DIR_core := handler/core
-DIR_cmd := handler/cmd
-DIR_sftp := handler/sftp
 DIR_client := handler/client
 INC_common := -Ilib
 INC_msgpipe := -Ilib
 INC_secure := -Ilib
 INC_core := -Ilib -Ihandler -Ihandler/secure
-INC_cmd := -Ilib -Ihandler
-INC_sftp := -Ilib -Ihandler
 INC_client := -Ilib -Ihandler/secure -Ihandler/cmd
+$(foreach m,$(MODULES),$(eval DIR_$(m) := handler/$(m))$(eval INC_$(m) := -Ilib -Ihandler))
 # Tests, fuzzers and tools may look inside every room.
-INC_tests := -Ilib -Imsgpipe -Ihandler -Ihandler/core -Ihandler/secure \
-	-Ihandler/cmd -Ihandler/sftp -Ihandler/client
+INC_tests := -Ilib -Imsgpipe -Ihandler $(foreach r,core secure $(MODULES) client,-Ihandler/$(r))
 
 MAINS := msgpipe/main.c handler/core/main.c handler/client/main.c
 room_src = $(filter-out $(MAINS),$(wildcard $(DIR_$(1))/*.c))
@@ -56,11 +55,11 @@ libs = $(foreach r,$(1),$(call room_lib,$(r)))
 
 # What each program links, callers before callees.
 LIBS_msgpipe := msgpipe common
-LIBS_handler := core cmd sftp secure common
+LIBS_handler := core $(MODULES) secure common
 LIBS_client := client cmd secure common
 # Unit tests, fuzzers and tools: everything but msgpipe unless they say
 # otherwise (UNIT_LIBS_name, UNIT_SUPPORT_name below).
-LIBS_test := core cmd sftp client secure msgpipe common
+LIBS_test := core $(MODULES) client secure msgpipe common
 
 PROGS := $(BUILD)/bin/msgpipe $(BUILD)/bin/handler $(BUILD)/bin/handler-client
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
