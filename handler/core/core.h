@@ -30,6 +30,24 @@ struct session_opts {
 /* Runs one whole connection; returns the process exit code. */
 int session_main(const struct session_opts *o);
 
+/*
+ * Socket activation (listen.c): the listening sockets systemd, nbdinfo or
+ * nbdcopy handed over on fds 3 and up.
+ */
+#define LISTEN_MAX 16
+struct listen_set {
+	int fds[LISTEN_MAX];
+	size_t n;
+};
+/*
+ * 1: listening sockets were passed (LISTEN_PID is us); 0: none, or one
+ * connection (Accept=yes) now on fds 0/1; -1: unusable (logged).
+ */
+int listen_activated(struct listen_set *ls);
+/* Accepts and serves each connection in a child until a stop signal. */
+int listen_serve(const struct listen_set *ls, const struct session_opts *o,
+		 size_t max_children);
+
 /* Peer description for logs, from the superserver's environment. */
 struct peer_store {
 	char proto[16];

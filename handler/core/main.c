@@ -1,11 +1,13 @@
 /*
  * handler [-f CONF] [-s] [-q|-v] PROTOCOL [ARGS...]: serves one connection
- * on fds 0/1 and exits (docs/handler.1). Only the command line lives here;
+ * on fds 0/1 and exits (docs/handler.1), or, socket-activated, each
+ * connection on the sockets it was handed (listen.c). Only the command line lives here;
  * everything else is in session.c so tests and fuzzers link it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,11 +19,26 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: handler [-f CONF] [-l LOGFILE] [-s] [-q|-v] "
-		"PROTOCOL [ARGS...]\n       handler -n [-f CONF] [-s]\n"
+		"[-c MAXCONN] PROTOCOL [ARGS...]\n"
+		"       handler -n [-f CONF] [-s]\n"
 		"protocols:");
 	for (size_t i = 0; protocols[i]; i++)
 		fprintf(stderr, " %s", protocols[i]->name);
 	fprintf(stderr, "\n");
+}
+
+/* -c: how many connections socket activation serves at once. */
+static int parse_count(const char *s, size_t *v)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || n < 1 || n > 10000)
+		return -1;
+	*v = n;
+	return 0;
 }
 
 /*
@@ -53,7 +70,9 @@ int main(int argc, char **argv)
 {
 	const char *logfile = NULL;
 	struct session_opts o;
-	int c;
+	struct listen_set ls;
+	size_t max_conn = 40;
+	int c, r;
 
 	log_init("handler");
 	memset(&o, 0, sizeof o);
@@ -61,8 +80,15 @@ int main(int argc, char **argv)
 	o.fd_out = 1;
 	opterr = 0;
 	/* '+': options end at the protocol name; the rest is the module's. */
-	while ((c = getopt(argc, argv, "+f:l:nsqv")) != -1) {
+	while ((c = getopt(argc, argv, "+c:f:l:nsqv")) != -1) {
 		switch (c) {
+		case 'c':
+			if (parse_count(optarg, &max_conn) < 0) {
+				log_error("-c needs a number of connections "
+					  "from 1 to 10000");
+				return EXIT_PERM;
+			}
+			break;
 		case 'f':
 			o.conf_path = optarg;
 			break;
@@ -82,7 +108,8 @@ int main(int argc, char **argv)
 			log_set_level(LOG_DEBUG);
 			break;
 		default:
-			log_error(optopt == 'f' || optopt == 'l' ?
+			log_error(optopt == 'c' ? "option -%c needs a number" :
+				  optopt == 'f' || optopt == 'l' ?
 				  "option -%c needs a file" :
 				  "unknown option -%c", optopt);
 			usage();
@@ -107,5 +134,10 @@ int main(int argc, char **argv)
 	}
 	o.argc = argc - optind;
 	o.argv = argv + optind;
+	r = listen_activated(&ls);
+	if (r < 0)
+		return EXIT_PERM;
+	if (r > 0)
+		return listen_serve(&ls, &o, max_conn);
 	return session_main(&o);
 }
