@@ -57,9 +57,13 @@ libs = $(foreach r,$(1),$(call room_lib,$(r)))
 LIBS_msgpipe := msgpipe common
 LIBS_handler := core $(MODULES) secure common
 LIBS_client := client cmd secure common
-# Unit tests, fuzzers and tools: everything but msgpipe unless they say
-# otherwise (UNIT_LIBS_name, UNIT_SUPPORT_name below).
+# Only a fallback for a unit test or fuzzer that names no rooms: every test
+# should name its own (UNIT_LIBS_name, FUZZ_LIBS_name below), so that it
+# links what it exercises and a stray call into another room fails to link
+# instead of passing unnoticed.
 LIBS_test := core $(MODULES) client secure msgpipe common
+# The same for tools and benchmarks (TOOL_LIBS_name below).
+LIBS_tool := secure common
 
 PROGS := $(BUILD)/bin/msgpipe $(BUILD)/bin/handler $(BUILD)/bin/handler-client
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
@@ -101,12 +105,59 @@ $(PROGS):
 	@mkdir -p $(dir $@)
 	$(link) $(LDLIBS)
 
+# What each unit test, fuzzer and tool links: its rooms, callers before
+# callees, and its fixtures (tests/unit/support_*.c). Core's protocol table
+# names every module, so whatever links core names $(MODULES) too.
+UNIT_LIBS_test_json := cmd
+UNIT_SUPPORT_test_json :=
+UNIT_LIBS_test_keys := secure common
+UNIT_SUPPORT_test_keys :=
+UNIT_LIBS_test_lib := common
+UNIT_SUPPORT_test_lib :=
 UNIT_SUPPORT_test_loop_end := tests/unit/support_loop.c
 UNIT_SUPPORT_test_loop_flow := tests/unit/support_loop.c
+UNIT_LIBS_test_msgpipe_acks := msgpipe
+UNIT_SUPPORT_test_msgpipe_acks :=
+UNIT_LIBS_test_msgpipe_config := msgpipe common
+UNIT_SUPPORT_test_msgpipe_config :=
+UNIT_LIBS_test_msgpipe_congestion := msgpipe
+UNIT_SUPPORT_test_msgpipe_congestion :=
+UNIT_LIBS_test_msgpipe_engine_peer := msgpipe common
+UNIT_SUPPORT_test_msgpipe_engine_peer := tests/unit/support_msgpipe_engine.c
+UNIT_LIBS_test_msgpipe_engine_transfer := msgpipe common
+UNIT_SUPPORT_test_msgpipe_engine_transfer := tests/unit/support_msgpipe_engine.c
+UNIT_LIBS_test_msgpipe_message := msgpipe common
+UNIT_SUPPORT_test_msgpipe_message :=
+UNIT_LIBS_test_msgpipe_queues := msgpipe
+UNIT_SUPPORT_test_msgpipe_queues :=
+UNIT_LIBS_test_msgpipe_sender := msgpipe common
+UNIT_SUPPORT_test_msgpipe_sender :=
+UNIT_LIBS_test_secure_frames := secure common
+UNIT_SUPPORT_test_secure_frames := tests/unit/support_secure.c
+UNIT_LIBS_test_secure_handshake := secure common
+UNIT_SUPPORT_test_secure_handshake := tests/unit/support_secure.c
+UNIT_LIBS_test_sftp_confine := core $(MODULES) common
 UNIT_SUPPORT_test_sftp_confine := tests/unit/support_sftp.c
+UNIT_LIBS_test_sftp_ops := core $(MODULES) common
 UNIT_SUPPORT_test_sftp_ops := tests/unit/support_sftp.c
+UNIT_LIBS_test_sftp_packets := core $(MODULES) common
 UNIT_SUPPORT_test_sftp_packets := tests/unit/support_sftp.c
+UNIT_LIBS_test_sftp_session := core $(MODULES) common
 UNIT_SUPPORT_test_sftp_session := tests/unit/support_sftp.c
+FUZZ_LIBS_fuzz_cmdframe := core $(MODULES) secure common
+FUZZ_LIBS_fuzz_conf := core $(MODULES) secure common
+FUZZ_LIBS_fuzz_handshake := secure common
+FUZZ_LIBS_fuzz_message := msgpipe common
+FUZZ_LIBS_fuzz_sftp := core $(MODULES) common
+TOOL_LIBS_lineping := common
+TOOL_LIBS_lossylink := common
+TOOL_LIBS_mpend := common
+TOOL_LIBS_msgblast := common
+TOOL_LIBS_msgcount := common
+TOOL_LIBS_msgecho := common
+TOOL_LIBS_msggen := common
+TOOL_LIBS_msgping := common
+TOOL_LIBS_secure_ceiling := secure common
 
 # A unit test links the fixtures and rooms it names, else none and LIBS_test.
 unit_support = $(if $(filter undefined,$(origin UNIT_SUPPORT_$(1))),,$(UNIT_SUPPORT_$(1)))
@@ -118,12 +169,14 @@ $(BUILD)/unit/$(1): $(BUILD)/obj/tests/unit/$(1).o $(call obj,$(call unit_suppor
 endef
 $(foreach u,$(UNIT_SRC),$(eval $(call unit_rule,$(basename $(notdir $(u))))))
 
+# A tool links the rooms it names, else LIBS_tool.
+tool_libs = $(if $(filter undefined,$(origin TOOL_LIBS_$(1))),$(LIBS_tool),$(TOOL_LIBS_$(1)))
 define tool_rule
-$(BUILD)/tools/$(basename $(notdir $(1))): $(call obj,$(1)) $(call libs,secure common)
+$(BUILD)/tools/$(1): $(call obj,$(2)) $(call libs,$(call tool_libs,$(1)))
 	@mkdir -p $$(dir $$@)
 	$$(link) $$(LDLIBS)
 endef
-$(foreach s,$(TOOL_SRC),$(eval $(call tool_rule,$(s))))
+$(foreach s,$(TOOL_SRC),$(eval $(call tool_rule,$(basename $(notdir $(s))),$(s))))
 
 # libFuzzer harnesses: a separate clang build with the fuzzer runtime.
 FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
@@ -131,10 +184,15 @@ fuzzers:
 	$(MAKE) BUILD=build-fuzz CC=$(FUZZCC) SAN="$(FUZZ_SAN)" CFLAGS="-O1 -g" fuzz-bins
 .PHONY: fuzz-bins
 fuzz-bins: $(FUZZERS)
-$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(call libs,$(LIBS_test))
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $(filter %.o,$^) \
-		-Wl,--start-group $(filter %.a,$^) -Wl,--end-group $(LDLIBS)
+# A fuzzer links the rooms it names, else LIBS_test.
+fuzz_libs = $(if $(filter undefined,$(origin FUZZ_LIBS_$(1))),$(LIBS_test),$(FUZZ_LIBS_$(1)))
+define fuzz_rule
+$(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(call libs,$(call fuzz_libs,$(1)))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -fsanitize=fuzzer,address,undefined -o $$@ $$(filter %.o,$$^) \
+		-Wl,--start-group $$(filter %.a,$$^) -Wl,--end-group $$(LDLIBS)
+endef
+$(foreach f,$(FUZZ_SRC),$(eval $(call fuzz_rule,$(basename $(notdir $(f))))))
 
 deps:
 	@sh tests/deps.sh

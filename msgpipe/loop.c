@@ -24,7 +24,7 @@
 #define OUTBUF_SIZE (64 * 1024)
 #define EOF_GRACE (50ULL * NS_PER_MS)
 
-struct loop {
+struct mp_loop {
 	struct engine eng;
 	struct proc child;
 	int net_in, net_out;
@@ -45,7 +45,7 @@ static int make_pipe(int p[2])
 	return 0;
 }
 
-static int spawn_child(struct loop *l, enum engine_role role,
+static int spawn_child(struct mp_loop *l, enum engine_role role,
 		       char *const argv[])
 {
 	int in[2], out[2];
@@ -86,7 +86,7 @@ static int spawn_child(struct loop *l, enum engine_role role,
 }
 
 /* Complete frames leave the input buffer one by one, copied out first. */
-static void parse_input(struct loop *l, uint64_t now)
+static void parse_input(struct mp_loop *l, uint64_t now)
 {
 	uint8_t msg[MSG_MAX];
 
@@ -109,7 +109,7 @@ static void parse_input(struct loop *l, uint64_t now)
 	}
 }
 
-static void read_net(struct loop *l, uint64_t now)
+static void read_net(struct mp_loop *l, uint64_t now)
 {
 	for (;;) {
 		ssize_t r;
@@ -148,7 +148,7 @@ static void read_net(struct loop *l, uint64_t now)
 	}
 }
 
-static void child_output_ended(struct loop *l, uint64_t now, int failed)
+static void child_output_ended(struct mp_loop *l, uint64_t now, int failed)
 {
 	fd_close(&l->from_child);
 	if (failed) {
@@ -159,7 +159,7 @@ static void child_output_ended(struct loop *l, uint64_t now, int failed)
 	l->eof_grace_at = now + EOF_GRACE;
 }
 
-static void read_child(struct loop *l, uint64_t now)
+static void read_child(struct mp_loop *l, uint64_t now)
 {
 	struct sendq *q = engine_sendq(&l->eng);
 
@@ -189,7 +189,7 @@ static void read_child(struct loop *l, uint64_t now)
 	}
 }
 
-static void decide_eof(struct loop *l, uint64_t now)
+static void decide_eof(struct mp_loop *l, uint64_t now)
 {
 	int bad;
 
@@ -208,7 +208,7 @@ static void decide_eof(struct loop *l, uint64_t now)
 	}
 }
 
-static void write_child(struct loop *l)
+static void write_child(struct mp_loop *l)
 {
 	struct iovec iov[2];
 	int n;
@@ -241,7 +241,7 @@ static void write_child(struct loop *l)
 		engine_child_closed(&l->eng);
 }
 
-static void reap_child(struct loop *l)
+static void reap_child(struct mp_loop *l)
 {
 	if (l->child.reaped || (l->child.pidfd >= 0 && !l->child_exit_ready))
 		return;
@@ -250,7 +250,7 @@ static void reap_child(struct loop *l)
 		l->child.reaped = 1; /* not ours any more: stop waiting */
 }
 
-static void fill_output(struct loop *l, uint64_t now)
+static void fill_output(struct mp_loop *l, uint64_t now)
 {
 	for (;;) {
 		uint8_t *p = buf_reserve(&l->out, MSG_FRAME_MAX);
@@ -265,7 +265,7 @@ static void fill_output(struct loop *l, uint64_t now)
 	}
 }
 
-static void write_net(struct loop *l)
+static void write_net(struct mp_loop *l)
 {
 	while (l->net_out >= 0 && !l->net_out_blocked && buf_len(&l->out)) {
 		size_t want = buf_len(&l->out);
@@ -288,7 +288,7 @@ static void write_net(struct loop *l)
 	}
 }
 
-static int finished(struct loop *l, uint64_t now)
+static int finished(struct mp_loop *l, uint64_t now)
 {
 	if (!engine_done(&l->eng) || !l->child.reaped || l->to_child >= 0 ||
 	    l->from_child >= 0 || buf_len(&l->out))
@@ -299,7 +299,7 @@ static int finished(struct loop *l, uint64_t now)
 	return now >= engine_linger_until(&l->eng) || l->net_in < 0;
 }
 
-static int poll_timeout_ns(struct loop *l, uint64_t now, struct timespec *ts)
+static int poll_timeout_ns(struct mp_loop *l, uint64_t now, struct timespec *ts)
 {
 	uint64_t d = engine_deadline(&l->eng, now);
 
@@ -319,7 +319,7 @@ static int poll_timeout_ns(struct loop *l, uint64_t now, struct timespec *ts)
 	return 1;
 }
 
-static void note_ready(struct loop *l, const struct pollfd *pf, nfds_t n)
+static void note_ready(struct mp_loop *l, const struct pollfd *pf, nfds_t n)
 {
 	for (nfds_t i = 0; i < n; i++) {
 		if (!pf[i].revents)
@@ -337,7 +337,7 @@ static void note_ready(struct loop *l, const struct pollfd *pf, nfds_t n)
 	}
 }
 
-static void wait_events(struct loop *l, uint64_t now)
+static void wait_events(struct mp_loop *l, uint64_t now)
 {
 	struct pollfd pf[5];
 	struct timespec ts;
@@ -372,7 +372,7 @@ static void wait_events(struct loop *l, uint64_t now)
 		note_ready(l, pf, n);
 }
 
-static int exit_status(struct loop *l)
+static int exit_status(struct mp_loop *l)
 {
 	int code = proc_exit_code(l->child.status);
 
@@ -383,7 +383,7 @@ static int exit_status(struct loop *l)
 	return code;
 }
 
-static void log_stats(const struct loop *l)
+static void log_stats(const struct mp_loop *l)
 {
 	const struct engine *e = &l->eng;
 
@@ -405,7 +405,7 @@ static void log_stats(const struct loop *l)
 		 (unsigned long long)e->snd.cc.undos);
 }
 
-static int run(struct loop *l)
+static int run(struct mp_loop *l)
 {
 	for (;;) {
 		uint64_t now = clock_now();
@@ -439,9 +439,9 @@ static int run(struct loop *l)
 	}
 }
 
-int loop_run(const struct loop_cfg *cfg, char *const argv[])
+int mp_loop_run(const struct mp_loop_cfg *cfg, char *const argv[])
 {
-	struct loop l;
+	struct mp_loop l;
 	int code;
 
 	memset(&l, 0, sizeof l);

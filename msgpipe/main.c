@@ -15,7 +15,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	struct loop_cfg cfg;
+	struct mp_loop_cfg cfg;
 	int i;
 
 	memset(&cfg, 0, sizeof cfg);
@@ -45,5 +45,5 @@ int main(int argc, char **argv)
 		usage();
 	if (config_from_env(&cfg.eng) < 0)
 		return EXIT_PERM;
-	return loop_run(&cfg, argv + i);
+	return mp_loop_run(&cfg, argv + i);
 }

@@ -1,6 +1,8 @@
 /*
- * Public key lines, fingerprints and signing identities (keys.h). The
- * private key file format is in keys_openssh.c.
+ * Public key lines, the SSH key blob and fingerprints (keys.h): the bottom
+ * of the key code. The private key file format (keys_openssh.c) builds on
+ * these and identities (keys_identity.c) on both; calling up into either
+ * from here would tie the three into one circle again.
  */
 #include "keys.h"
 
@@ -183,60 +185,4 @@ int keys_load_public(const char *path, uint8_t pk[32],
 void keys_secret_wipe(struct keys_secret *k)
 {
 	sodium_memzero(k, sizeof *k);
-}
-
-static int secret_sign(void *ctx, uint8_t sig[64], const uint8_t *m,
-		       size_t n)
-{
-	return crypto_sign_detached(sig, NULL, m, n, ctx);
-}
-
-static void secret_release(void *ctx)
-{
-	sodium_free(ctx); /* wipes too */
-}
-
-int keys_identity_from_secret(struct secure_identity *id,
-			      const struct keys_secret *k)
-{
-	uint8_t *sk;
-
-	memset(id, 0, sizeof *id);
-	if (sodium_init() < 0)
-		return -1;
-	/* Locked, guarded memory: never swapped, overruns trap. */
-	sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
-	if (!sk)
-		return -1;
-	memcpy(sk, k->sk, crypto_sign_SECRETKEYBYTES);
-	memcpy(id->pk, k->pk, 32);
-	id->sign = secret_sign;
-	id->ctx = sk;
-	id->release = secret_release;
-	return 0;
-}
-
-int keys_identity_load(struct secure_identity *id, const char *path,
-		       char err[KEYS_ERR_MAX])
-{
-	struct keys_secret k;
-	int rc;
-
-	memset(id, 0, sizeof *id);
-	if (keys_load_secret(path, &k, err) < 0)
-		return -1;
-	rc = keys_identity_from_secret(id, &k);
-	keys_secret_wipe(&k);
-	if (rc < 0)
-		snprintf(err, KEYS_ERR_MAX, "%s: out of memory", path);
-	return rc;
-}
-
-void keys_identity_free(struct secure_identity *id)
-{
-	if (!id)
-		return;
-	if (id->release && id->ctx)
-		id->release(id->ctx);
-	memset(id, 0, sizeof *id);
 }
