@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "bytes.h"
 #include "fdutil.h"
 #include "keys.h"
 #include "secure.h"
@@ -452,6 +453,19 @@ START_TEST(test_agent_sign)
 }
 END_TEST
 
+/* One agent request (length-prefixed) read whole; 0, or -1. */
+static int read_request(int c, uint8_t *req, size_t size)
+{
+	uint32_t len;
+
+	if (fd_read_full(c, req, 4) != 4)
+		return -1;
+	len = be32_get(req);
+	if (len > size)
+		return -1;
+	return fd_read_full(c, req, len) == (ssize_t)len ? 0 : -1;
+}
+
 /*
  * A fake agent on dir/fake.sock: answers one request with reply (n bytes,
  * sent as is), or with nothing at all when reply is NULL.
@@ -477,11 +491,16 @@ static pid_t fake_agent(char *sock, size_t socksize, const uint8_t *reply,
 		int c = accept(l, NULL, NULL);
 		uint8_t req[4096];
 
-		if (c >= 0 && read(c, req, sizeof req) > 0) {
+		/* The whole request first: answering after a partial read and
+		 * exiting would make the client's write fail with EPIPE
+		 * instead of reading our reply. */
+		if (c >= 0 && read_request(c, req, sizeof req) == 0) {
 			if (reply)
 				fd_write_all(c, reply, n);
 			else
 				sleep(10);
+			while (read(c, req, sizeof req) > 0)
+				;
 		}
 		_exit(0);
 	}
