@@ -149,7 +149,7 @@ static void on_request(struct cmd_state *st, uint32_t id,
 		snprintf(text, sizeof text, "too many requests in flight "
 			 "(at most %u)", st->lim.max_requests);
 		refuse(st, id, rq.argv[0], CMD_E_LIMIT, text);
-	} else if (cmd_lookup(st->s->conf, rq.argv[0], &e) < 0) {
+	} else if (cmd_lookup(cmd_builtins, st->s->conf, rq.argv[0], &e) < 0) {
 		snprintf(text, sizeof text, "%.64s",
 			 rq.argv[0]);
 		refuse(st, id, rq.argv[0], CMD_E_UNKNOWN, text);
@@ -412,7 +412,7 @@ static int send_caps(struct cmd_state *st)
 
 	if (buf_room(&s->out) - CMD_HDR_LEN < max)
 		max = buf_room(&s->out) - CMD_HDR_LEN;
-	json = cmd_caps_json(s, &st->lim, max, &len);
+	json = cmd_caps_json(s, cmd_builtins, &st->lim, max, &len);
 	if (!json) {
 		log_error("cmd: capabilities do not fit in %zu bytes", max);
 		return -1;

@@ -110,7 +110,8 @@ static int bi_caps(struct cmd_state *st, int argc, char **argv,
 	(void)argv;
 	if (argc != 1)
 		return usage_error(err, "caps");
-	json = cmd_caps_json(st->s, &st->lim, CMD_TEXT_MAX - 1, &len);
+	json = cmd_caps_json(st->s, cmd_builtins, &st->lim, CMD_TEXT_MAX - 1,
+			     &len);
 	if (!json) {
 		cmd_text_printf(err, "capabilities too large");
 		return -CMD_E_INTERNAL;
@@ -168,7 +169,7 @@ static int bi_help(struct cmd_state *st, int argc, char **argv,
 	if (argc > 2)
 		return usage_error(err, "help [COMMAND]");
 	if (argc == 2) {
-		if (cmd_lookup(c, argv[1], &e) < 0) {
+		if (cmd_lookup(cmd_builtins, c, argv[1], &e) < 0) {
 			cmd_text_printf(err, "help: no such command: %s\n",
 					argv[1]);
 			return 1;
@@ -176,8 +177,8 @@ static int bi_help(struct cmd_state *st, int argc, char **argv,
 		help_one(out, &e, st->s->user);
 		return 0;
 	}
-	for (size_t i = 0; i < cmd_catalogue_size(c); i++) {
-		cmd_catalogue_at(c, i, &e);
+	for (size_t i = 0; i < cmd_catalogue_size(cmd_builtins, c); i++) {
+		cmd_catalogue_at(cmd_builtins, c, i, &e);
 		help_line(out, &e, st->s->user);
 	}
 	return 0;
@@ -266,11 +267,3 @@ const struct cmd_builtin cmd_builtins[] = {
 	{ "ping", "", "answer \"pong\"", bi_ping },
 	{ NULL, NULL, NULL, NULL }
 };
-
-const struct cmd_builtin *cmd_builtin_find(const char *name)
-{
-	for (size_t i = 0; cmd_builtins[i].name; i++)
-		if (strcmp(cmd_builtins[i].name, name) == 0)
-			return &cmd_builtins[i];
-	return NULL;
-}

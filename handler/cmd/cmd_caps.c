@@ -8,18 +8,27 @@
 #include "cmd_priv.h"
 #include "json.h"
 
-static size_t builtin_count(void)
+static size_t builtin_count(const struct cmd_builtin *b)
 {
 	size_t n = 0;
 
-	while (cmd_builtins[n].name)
+	while (b[n].name)
 		n++;
 	return n;
 }
 
-size_t cmd_catalogue_size(const struct conf *c)
+static const struct cmd_builtin *builtin_find(const struct cmd_builtin *b,
+					      const char *name)
 {
-	return builtin_count() + c->ncommands;
+	for (; b->name; b++)
+		if (strcmp(b->name, name) == 0)
+			return b;
+	return NULL;
+}
+
+size_t cmd_catalogue_size(const struct cmd_builtin *b, const struct conf *c)
+{
+	return builtin_count(b) + c->ncommands;
 }
 
 static void entry_from_builtin(struct cmd_entry *e, const struct cmd_builtin *b)
@@ -44,23 +53,25 @@ static void entry_from_conf(struct cmd_entry *e, const struct conf_command *cc)
 	e->conf = cc;
 }
 
-void cmd_catalogue_at(const struct conf *c, size_t i, struct cmd_entry *e)
+void cmd_catalogue_at(const struct cmd_builtin *b, const struct conf *c,
+		      size_t i, struct cmd_entry *e)
 {
-	size_t nb = builtin_count();
+	size_t nb = builtin_count(b);
 
 	if (i < nb)
-		entry_from_builtin(e, &cmd_builtins[i]);
+		entry_from_builtin(e, &b[i]);
 	else
 		entry_from_conf(e, &c->commands[i - nb]);
 }
 
-int cmd_lookup(const struct conf *c, const char *name, struct cmd_entry *e)
+int cmd_lookup(const struct cmd_builtin *b, const struct conf *c,
+	       const char *name, struct cmd_entry *e)
 {
-	const struct cmd_builtin *b = cmd_builtin_find(name);
+	const struct cmd_builtin *bi = builtin_find(b, name);
 	const struct conf_command *cc;
 
-	if (b) {
-		entry_from_builtin(e, b);
+	if (bi) {
+		entry_from_builtin(e, bi);
 		return 0;
 	}
 	cc = conf_command_find(c, name);
@@ -117,11 +128,11 @@ static void caps_command(struct json *j, const struct cmd_entry *e,
 	json_obj_end(j);
 }
 
-char *cmd_caps_json(const struct session *s, const struct cmd_limits *lim,
-		    size_t max, size_t *len)
+char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
+		    const struct cmd_limits *lim, size_t max, size_t *len)
 {
 	struct json j;
-	size_t n = cmd_catalogue_size(s->conf);
+	size_t n = cmd_catalogue_size(b, s->conf);
 	char *text;
 
 	json_init(&j, max);
@@ -136,7 +147,7 @@ char *cmd_caps_json(const struct session *s, const struct cmd_limits *lim,
 	for (size_t i = 0; i < n; i++) {
 		struct cmd_entry e;
 
-		cmd_catalogue_at(s->conf, i, &e);
+		cmd_catalogue_at(b, s->conf, i, &e);
 		caps_command(&j, &e, s->user, lim);
 	}
 	json_arr_end(&j);

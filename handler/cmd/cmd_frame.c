@@ -68,6 +68,33 @@ const char *cmd_errcode_name(uint8_t code)
 }
 
 /*
+ * One argument: a be32 length and that many bytes, no NUL among them.
+ * The only reader of that layout, for both passes below. Returns 0 or an
+ * error code.
+ */
+static int request_arg(struct rd *r, const struct cmd_req_limits *lim,
+		       const uint8_t **p, uint32_t *n, const char **why)
+{
+	if (rd_be32(r, n) < 0) {
+		*why = "request truncated";
+		return CMD_E_INVALID;
+	}
+	if (*n > lim->max_arglen) {
+		*why = "argument too long";
+		return CMD_E_LIMIT;
+	}
+	if (rd_view(r, p, *n) < 0) {
+		*why = "request truncated";
+		return CMD_E_INVALID;
+	}
+	if (memchr(*p, 0, *n)) {
+		*why = "NUL byte in an argument";
+		return CMD_E_INVALID;
+	}
+	return 0;
+}
+
+/*
  * First pass over the argument list: checks every count and length and
  * totals the bytes, allocating nothing. Returns 0 or an error code.
  */
@@ -79,23 +106,10 @@ static int request_scan(struct rd *r, uint32_t argc,
 	for (uint32_t i = 0; i < argc; i++) {
 		const uint8_t *p;
 		uint32_t n;
+		int err = request_arg(r, lim, &p, &n, why);
 
-		if (rd_be32(r, &n) < 0) {
-			*why = "request truncated";
-			return CMD_E_INVALID;
-		}
-		if (n > lim->max_arglen) {
-			*why = "argument too long";
-			return CMD_E_LIMIT;
-		}
-		if (rd_view(r, &p, n) < 0) {
-			*why = "request truncated";
-			return CMD_E_INVALID;
-		}
-		if (memchr(p, 0, n)) {
-			*why = "NUL byte in an argument";
-			return CMD_E_INVALID;
-		}
+		if (err)
+			return err;
 		if (i == 0 && n == 0) {
 			*why = "empty command name";
 			return CMD_E_INVALID;
@@ -109,14 +123,17 @@ static int request_scan(struct rd *r, uint32_t argc,
 	return 0;
 }
 
-/* Second pass: the body is known good, copy it out. */
-static void request_copy(struct rd *r, struct cmd_request *rq, char *mem)
+/* Second pass: the arguments are known good, copy them out. */
+static void request_copy(struct rd *r, const struct cmd_req_limits *lim,
+			 struct cmd_request *rq, char *mem)
 {
+	const char *why;
+
 	for (uint32_t i = 0; i < rq->argc; i++) {
 		const uint8_t *p;
 		uint32_t n;
 
-		rd_string(r, &p, &n, UINT32_MAX);
+		request_arg(r, lim, &p, &n, &why);
 		memcpy(mem, p, n);
 		mem[n] = 0;
 		rq->argv[i] = mem;
@@ -129,7 +146,7 @@ int cmd_request_parse(struct cmd_request *rq, const uint8_t *body,
 		      size_t len, const struct cmd_req_limits *lim,
 		      const char **why)
 {
-	struct rd r;
+	struct rd r, args;
 	size_t total, ptrs;
 	int err;
 
@@ -156,6 +173,7 @@ int cmd_request_parse(struct cmd_request *rq, const uint8_t *body,
 		*why = "request truncated";
 		return CMD_E_INVALID;
 	}
+	args = r;
 	err = request_scan(&r, rq->argc, lim, &total, why);
 	if (err)
 		return err;
@@ -165,9 +183,7 @@ int cmd_request_parse(struct cmd_request *rq, const uint8_t *body,
 		*why = "out of memory";
 		return CMD_E_INTERNAL;
 	}
-	rd_init(&r, body, len);
-	rd_skip(&r, 5);
-	request_copy(&r, rq, (char *)rq->argv + ptrs);
+	request_copy(&args, lim, rq, (char *)rq->argv + ptrs);
 	return 0;
 }
 
@@ -199,17 +215,15 @@ int cmd_put_request(struct buf *out, uint32_t id, uint8_t flags, int argc,
 	p = buf_reserve(out, CMD_HDR_LEN + len);
 	if (!p)
 		return -1;
-	wr_init(&w, p, CMD_HDR_LEN + len);
-	wr_u8(&w, CMD_REQUEST);
-	wr_be32(&w, id);
-	wr_be32(&w, (uint32_t)len);
+	wr_init(&w, p + CMD_HDR_LEN, len);
 	wr_u8(&w, flags);
 	wr_be32(&w, (uint32_t)argc);
 	for (int i = 0; i < argc; i++)
 		wr_cstring(&w, argv[i]);
 	if (!wr_ok(&w))
 		return -1;
-	buf_commit(out, w.len);
+	cmd_hdr_encode(p, CMD_REQUEST, id, (uint32_t)len);
+	buf_commit(out, CMD_HDR_LEN + w.len);
 	return 0;
 }
 

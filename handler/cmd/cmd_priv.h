@@ -1,6 +1,8 @@
 /*
- * The cmd module's private interface, one section per file. cmd.c
- * is the protocol table and the frame dispatcher; the rest are its parts.
+ * The cmd module's private interface, one section per file. A file calls
+ * only files whose sections come before its own (and cmd_frame.c,
+ * json.c), so no two files depend on each other. cmd.c is the protocol
+ * table and the frame dispatcher; the rest are its parts.
  */
 #ifndef CMD_PRIV_H
 #define CMD_PRIV_H
@@ -41,7 +43,13 @@ struct cmd_limits {
 	uint32_t window;
 };
 
-/* ---- cmd_caps.c: the command catalogue and the one permission check ---- */
+/*
+ * ---- cmd_caps.c: the command catalogue and the one permission check ----
+ *
+ * The catalogue is the builtins, then the configured commands. The
+ * builtins table comes in as an argument: two of the builtins (help,
+ * caps) read the catalogue, so the catalogue must not reach for them.
+ */
 
 struct cmd_state;
 struct cmd_req;
@@ -68,15 +76,18 @@ struct cmd_entry {
 	const struct conf_command *conf;
 };
 
-size_t cmd_catalogue_size(const struct conf *c);
-void cmd_catalogue_at(const struct conf *c, size_t i, struct cmd_entry *e);
+/* b: a builtins table ending with a NULL name (cmd_builtins). */
+size_t cmd_catalogue_size(const struct cmd_builtin *b, const struct conf *c);
+void cmd_catalogue_at(const struct cmd_builtin *b, const struct conf *c,
+		      size_t i, struct cmd_entry *e);
 /* 0 and *e filled, or -1 when no such command. */
-int cmd_lookup(const struct conf *c, const char *name, struct cmd_entry *e);
+int cmd_lookup(const struct cmd_builtin *b, const struct conf *c,
+	       const char *name, struct cmd_entry *e);
 /* All policy lives here: may this user run this command? */
 int cmd_permitted(const struct conf_user *u, const struct cmd_entry *e);
 /* The CAPS JSON (malloc'd, NUL-terminated) or NULL. */
-char *cmd_caps_json(const struct session *s, const struct cmd_limits *lim,
-		    size_t max, size_t *len);
+char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
+		    const struct cmd_limits *lim, size_t max, size_t *len);
 
 /* ---- cmd_builtins.c ---- */
 
@@ -92,8 +103,8 @@ void cmd_text_printf(struct cmd_text *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cmd_text_add(struct cmd_text *t, const char *s, size_t n);
 void cmd_text_free(struct cmd_text *t);
+/* Ends with a NULL name. */
 extern const struct cmd_builtin cmd_builtins[];
-const struct cmd_builtin *cmd_builtin_find(const char *name);
 
 /* ---- cmd_exec.c: configured commands as child processes ---- */
 

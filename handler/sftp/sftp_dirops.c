@@ -101,7 +101,7 @@ int sftp_op_readdir(struct sftp_state *st, struct sftp_req *rq)
 		return sftp_bad_message(st, rq, "READDIR");
 	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_DIR);
 	if (!h)
-		return sftp_status(st, rq->id, SSH_FX_FAILURE, "invalid handle");
+		return sftp_invalid_handle(st, rq->id);
 	if (h->eof)
 		return sftp_status(st, rq->id, SSH_FX_EOF, NULL);
 	sftp_reply_begin(st, &w, SSH_FXP_NAME, rq->id, SFTP_READDIR_REPLY);

@@ -93,7 +93,7 @@ static int get_file_handle(struct sftp_state *st, struct sftp_req *rq,
 	uint32_t n;
 
 	*h = NULL;
-	if (rd_string(&rq->rd, &p, &n, 256) < 0)
+	if (sftp_rd_handle(&rq->rd, &p, &n) < 0)
 		return -1;
 	*h = sftp_handle_find(&st->handles, p, n, SFTP_H_FILE);
 	return 0;
@@ -162,7 +162,7 @@ static int ext_fstatvfs(struct sftp_state *st, struct sftp_req *rq)
 	if (get_file_handle(st, rq, &h) < 0 || !rd_end(&rq->rd))
 		return sftp_bad_message(st, rq, "fstatvfs");
 	if (!h)
-		return sftp_status(st, rq->id, SSH_FX_FAILURE, "invalid handle");
+		return sftp_invalid_handle(st, rq->id);
 	return reply_statvfs(st, rq->id, h->fd);
 }
 
@@ -200,7 +200,7 @@ static int ext_fsync(struct sftp_state *st, struct sftp_req *rq)
 	if (get_file_handle(st, rq, &h) < 0 || !rd_end(&rq->rd))
 		return sftp_bad_message(st, rq, "fsync");
 	if (!h)
-		return sftp_status(st, rq->id, SSH_FX_FAILURE, "invalid handle");
+		return sftp_invalid_handle(st, rq->id);
 	return sftp_status_errno(st, rq->id, fsync(h->fd) < 0 ? errno : 0);
 }
 
@@ -361,7 +361,7 @@ static int ext_copy_data(struct sftp_state *st, struct sftp_req *rq)
 	if (!rd_end(&rq->rd))
 		return sftp_bad_message(st, rq, "copy-data");
 	if (!rh || !wh)
-		return sftp_status(st, rq->id, SSH_FX_FAILURE, "invalid handle");
+		return sftp_invalid_handle(st, rq->id);
 	if (!rh->readable || !wh->writable)
 		return sftp_status(st, rq->id, SSH_FX_PERMISSION_DENIED, NULL);
 	if (roff > INT64_MAX || woff > INT64_MAX || len > INT64_MAX ||

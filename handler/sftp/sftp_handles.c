@@ -69,6 +69,11 @@ struct sftp_handle *sftp_handle_find(struct sftp_handles *t,
 	return h;
 }
 
+int sftp_handle_fd(const struct sftp_handle *h)
+{
+	return h->kind == SFTP_H_DIR ? dirfd(h->dir) : h->fd;
+}
+
 int sftp_handle_close(struct sftp_handles *t, struct sftp_handle *h)
 {
 	int r = 0;

@@ -1,30 +1,18 @@
 /*
- * File requests: OPEN, CLOSE, READ, WRITE, the STATs and SETSTATs. READ
- * preads straight into s->out behind the reply header; WRITE pwrites
- * straight from the packet in s->in: file data is never copied in user
- * space.
+ * File requests: OPEN, CLOSE, READ, WRITE and the STATs (the SETSTATs are
+ * in sftp_setstat.c). READ preads straight into s->out behind the reply
+ * header; WRITE pwrites straight from the packet in s->in: file data is
+ * never copied in user space.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bytes.h"
 #include "log.h"
 #include "sftp_priv.h"
-
-#ifndef SYS_fchmodat2
-#define SYS_fchmodat2 452
-#endif
-
-static int invalid_handle(struct sftp_state *st, uint32_t id)
-{
-	sftp_status(st, id, SSH_FX_FAILURE, "invalid handle");
-	return 0;
-}
 
 static int open_flags(uint32_t pflags)
 {
@@ -130,7 +118,7 @@ int sftp_op_close(struct sftp_state *st, struct sftp_req *rq)
 		return sftp_bad_message(st, rq, "CLOSE");
 	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FREE);
 	if (!h)
-		return invalid_handle(st, rq->id);
+		return sftp_invalid_handle(st, rq->id);
 	if (st->sync_close && h->kind == SFTP_H_FILE && h->written &&
 	    fdatasync(h->fd) < 0)
 		err = errno;
@@ -140,45 +128,50 @@ int sftp_op_close(struct sftp_state *st, struct sftp_req *rq)
 	return 0;
 }
 
-int sftp_op_read(struct sftp_state *st, struct sftp_req *rq)
+/* DATA: pread straight into s->out, behind the reply's header. */
+static int reply_data(struct sftp_state *st, uint32_t id, int fd,
+		      uint64_t off, uint32_t len)
 {
-	struct sftp_handle *h;
-	const uint8_t *hp;
-	uint32_t hn, len;
-	uint64_t off;
-	uint8_t *p;
+	uint8_t *count;
 	ssize_t n;
+	struct wr w;
 
-	if (sftp_get_handle(st, rq, &hp, &hn) < 0)
-		return 0;
-	rd_be64(&rq->rd, &off);
-	rd_be32(&rq->rd, &len);
-	if (!rd_end(&rq->rd))
-		return sftp_bad_message(st, rq, "READ");
-	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FILE);
-	if (!h)
-		return invalid_handle(st, rq->id);
-	if (off > INT64_MAX)
-		return sftp_status_errno(st, rq->id, EINVAL);
-	if (len > st->max_data)
-		len = st->max_data;
-	p = buf_reserve(&st->s->out, SFTP_DATA_HDR + (size_t)len);
-	if (!p)
-		return sftp_status(st, rq->id, SSH_FX_FAILURE, NULL);
+	sftp_reply_begin(st, &w, SSH_FXP_DATA, id, SFTP_DATA_HDR + (size_t)len);
+	count = wr_reserve(&w, 4);
+	if (!count)
+		return sftp_status(st, id, SSH_FX_FAILURE, NULL);
 	do
-		n = pread(h->fd, p + SFTP_DATA_HDR, len, (off_t)off);
+		n = pread(fd, w.p + w.len, len, (off_t)off);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return sftp_status_errno(st, rq->id, errno);
+		return sftp_status_errno(st, id, errno);
 	if (n == 0)
-		return sftp_status(st, rq->id, SSH_FX_EOF, NULL);
-	be32_put(p, (uint32_t)(SFTP_DATA_HDR - 4 + n));
-	p[4] = SSH_FXP_DATA;
-	be32_put(p + 5, rq->id);
-	be32_put(p + 9, (uint32_t)n);
-	buf_commit(&st->s->out, SFTP_DATA_HDR + (size_t)n);
+		return sftp_status(st, id, SSH_FX_EOF, NULL);
+	be32_put(count, (uint32_t)n);
+	wr_reserve(&w, (size_t)n);
+	sftp_reply_end(st, &w, id);
 	st->stats.read += (uint64_t)n;
 	return 0;
+}
+
+int sftp_op_read(struct sftp_state *st, struct sftp_req *rq)
+{
+	struct sftp_read_req q;
+	struct sftp_handle *h;
+	int bad = sftp_read_req_parse(&rq->rd, &q);
+
+	/* A bad handle is named as the other handle requests name it. */
+	if (bad || !rd_end(&rq->rd))
+		return sftp_bad_message(st, rq, bad == SFTP_READ_BAD_HANDLE
+						? "handle" : "READ");
+	h = sftp_handle_find(&st->handles, q.handle, q.handle_len,
+			     SFTP_H_FILE);
+	if (!h)
+		return sftp_invalid_handle(st, rq->id);
+	if (q.off > INT64_MAX)
+		return sftp_status_errno(st, rq->id, EINVAL);
+	return reply_data(st, rq->id, h->fd, q.off,
+			  q.len > st->max_data ? st->max_data : q.len);
 }
 
 int sftp_op_write(struct sftp_state *st, struct sftp_req *rq)
@@ -197,7 +190,7 @@ int sftp_op_write(struct sftp_state *st, struct sftp_req *rq)
 		return sftp_bad_message(st, rq, "WRITE");
 	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FILE);
 	if (!h)
-		return invalid_handle(st, rq->id);
+		return sftp_invalid_handle(st, rq->id);
 	if (off > INT64_MAX - (uint64_t)len)
 		return sftp_status_errno(st, rq->id, EINVAL);
 	while (done < len) {
@@ -246,11 +239,6 @@ int sftp_op_stat(struct sftp_state *st, struct sftp_req *rq)
 	return 0;
 }
 
-static int handle_fd(const struct sftp_handle *h)
-{
-	return h->kind == SFTP_H_DIR ? dirfd(h->dir) : h->fd;
-}
-
 int sftp_op_fstat(struct sftp_state *st, struct sftp_req *rq)
 {
 	struct sftp_handle *h;
@@ -264,129 +252,9 @@ int sftp_op_fstat(struct sftp_state *st, struct sftp_req *rq)
 		return sftp_bad_message(st, rq, "FSTAT");
 	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FREE);
 	if (!h)
-		return invalid_handle(st, rq->id);
-	if (fstat(handle_fd(h), &sb) < 0)
+		return sftp_invalid_handle(st, rq->id);
+	if (fstat(sftp_handle_fd(h), &sb) < 0)
 		return sftp_status_errno(st, rq->id, errno);
 	sftp_reply_attrs(st, rq->id, &sb);
-	return 0;
-}
-
-static void attr_times(const struct sftp_attrs *a, struct timespec ts[2])
-{
-	ts[0].tv_sec = (time_t)a->atime;
-	ts[0].tv_nsec = 0;
-	ts[1].tv_sec = (time_t)a->mtime;
-	ts[1].tv_nsec = 0;
-}
-
-/* chmod of an O_PATH fd: fchmodat2 (Linux 6.6), else through /proc (the
- * same inode; never a new lookup of the client's name). */
-static int chmod_fd(int fd, mode_t mode, int fl)
-{
-	char p[64];
-
-	if (syscall(SYS_fchmodat2, fd, "", mode, fl) == 0)
-		return 0;
-	if (errno != ENOSYS || (fl & AT_SYMLINK_NOFOLLOW))
-		return -1;
-	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-	return chmod(p, mode);
-}
-
-/* Mode, times and owner on an O_PATH fd: the inode openat2 found, so no
- * later lookup by name can be raced onto another file. */
-int sftp_apply_attrs(int fd, const struct sftp_attrs *a, int nofollow)
-{
-	struct timespec ts[2];
-	int fl = AT_EMPTY_PATH | (nofollow ? AT_SYMLINK_NOFOLLOW : 0);
-
-	if (a->flags & SSH_FILEXFER_ATTR_PERMISSIONS &&
-	    chmod_fd(fd, (mode_t)(a->perm & 07777), fl) < 0)
-		return -1;
-	if (a->flags & SSH_FILEXFER_ATTR_ACMODTIME) {
-		attr_times(a, ts);
-		if (utimensat(fd, "", ts, fl) < 0)
-			return -1;
-	}
-	if ((a->flags & SSH_FILEXFER_ATTR_UIDGID) &&
-	    fchownat(fd, "", (uid_t)a->uid, (gid_t)a->gid, AT_EMPTY_PATH) < 0)
-		return -1;
-	return 0;
-}
-
-int sftp_setstat_path(struct sftp_state *st, uint32_t id, const char *path,
-		      const struct sftp_attrs *a, int nofollow)
-{
-	int fd = sftp_path_open(st, path, O_PATH | (nofollow ? O_NOFOLLOW : 0),
-				0);
-	int r, err;
-
-	if (fd < 0)
-		return sftp_status_errno(st, id, errno);
-	r = sftp_apply_attrs(fd, a, nofollow);
-	err = errno;
-	close(fd);
-	return sftp_status_errno(st, id, r < 0 ? err : 0);
-}
-
-/* SETSTAT follows symlinks (inside the root), as OpenSSH's does. */
-int sftp_op_setstat(struct sftp_state *st, struct sftp_req *rq)
-{
-	char path[SFTP_PATH_MAX];
-	struct sftp_attrs a;
-	int fd, r, err;
-
-	if (sftp_get_path(st, rq, path) < 0)
-		return 0;
-	sftp_attrs_get(&rq->rd, &a);
-	if (!rd_end(&rq->rd))
-		return sftp_bad_message(st, rq, "SETSTAT");
-	if (a.flags & SSH_FILEXFER_ATTR_SIZE) {
-		fd = sftp_path_open(st, path,
-				    O_WRONLY | O_NONBLOCK | O_NOCTTY, 0);
-		if (fd < 0)
-			return sftp_status_errno(st, rq->id, errno);
-		r = ftruncate(fd, (off_t)a.size);
-		err = errno;
-		close(fd);
-		if (r < 0 || a.size > INT64_MAX)
-			return sftp_status_errno(st, rq->id,
-						 r < 0 ? err : EINVAL);
-	}
-	return sftp_setstat_path(st, rq->id, path, &a, 0);
-}
-
-int sftp_op_fsetstat(struct sftp_state *st, struct sftp_req *rq)
-{
-	struct sftp_handle *h;
-	struct sftp_attrs a;
-	struct timespec ts[2];
-	const uint8_t *hp;
-	uint32_t hn;
-	int fd;
-
-	if (sftp_get_handle(st, rq, &hp, &hn) < 0)
-		return 0;
-	sftp_attrs_get(&rq->rd, &a);
-	if (!rd_end(&rq->rd))
-		return sftp_bad_message(st, rq, "FSETSTAT");
-	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FREE);
-	if (!h)
-		return invalid_handle(st, rq->id);
-	fd = handle_fd(h);
-	if ((a.flags & SSH_FILEXFER_ATTR_SIZE) &&
-	    (a.size > INT64_MAX || ftruncate(fd, (off_t)a.size) < 0))
-		return sftp_status_errno(st, rq->id,
-					 a.size > INT64_MAX ? EINVAL : errno);
-	if ((a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) &&
-	    fchmod(fd, (mode_t)(a.perm & 07777)) < 0)
-		return sftp_status_errno(st, rq->id, errno);
-	attr_times(&a, ts);
-	if ((a.flags & SSH_FILEXFER_ATTR_ACMODTIME) && futimens(fd, ts) < 0)
-		return sftp_status_errno(st, rq->id, errno);
-	if ((a.flags & SSH_FILEXFER_ATTR_UIDGID) &&
-	    fchown(fd, (uid_t)a.uid, (gid_t)a.gid) < 0)
-		return sftp_status_errno(st, rq->id, errno);
-	sftp_status(st, rq->id, SSH_FX_OK, NULL);
 	return 0;
 }

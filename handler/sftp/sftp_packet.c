@@ -1,7 +1,8 @@
 /*
- * SFTP v3 wire pieces: attributes, status codes and reply framing. Replies
- * are written in place into s->out (reserve, fill, patch the length,
- * commit): no intermediate message buffer.
+ * SFTP v3 wire pieces: request layouts read by more than one file,
+ * attributes, status codes and reply framing. Replies are written in place
+ * into s->out (reserve, fill, patch the length, commit): no intermediate
+ * message buffer.
  */
 #include <errno.h>
 #include <string.h>
@@ -9,6 +10,32 @@
 #include "bytes.h"
 #include "log.h"
 #include "sftp_priv.h"
+
+int sftp_req_head(struct sftp_req *rq, const uint8_t *p, uint32_t len)
+{
+	memset(rq, 0, sizeof *rq);
+	rd_init(&rq->rd, p, len);
+	if (rd_u8(&rq->rd, &rq->type) < 0)
+		return SFTP_HEAD_EMPTY;
+	if (rq->type == SSH_FXP_INIT)
+		return SFTP_HEAD_OK;
+	return rd_be32(&rq->rd, &rq->id) < 0 ? SFTP_HEAD_NO_ID : SFTP_HEAD_OK;
+}
+
+int sftp_rd_handle(struct rd *r, const uint8_t **p, uint32_t *n)
+{
+	return rd_string(r, p, n, SFTP_HANDLE_WIRE_MAX);
+}
+
+int sftp_read_req_parse(struct rd *r, struct sftp_read_req *q)
+{
+	memset(q, 0, sizeof *q);
+	if (sftp_rd_handle(r, &q->handle, &q->handle_len) < 0)
+		return SFTP_READ_BAD_HANDLE;
+	rd_be64(r, &q->off);
+	rd_be32(r, &q->len);
+	return rd_ok(r) ? SFTP_READ_OK : SFTP_READ_BAD;
+}
 
 int sftp_attrs_get(struct rd *r, struct sftp_attrs *a)
 {
@@ -168,6 +195,11 @@ int sftp_status_errno(struct sftp_state *st, uint32_t id, int err)
 	return 0;
 }
 
+int sftp_invalid_handle(struct sftp_state *st, uint32_t id)
+{
+	return sftp_status(st, id, SSH_FX_FAILURE, "invalid handle");
+}
+
 int sftp_bad_message(struct sftp_state *st, struct sftp_req *rq,
 		      const char *what)
 {
@@ -217,7 +249,7 @@ int sftp_get_path(struct sftp_state *st, struct sftp_req *rq, char *dst)
 int sftp_get_handle(struct sftp_state *st, struct sftp_req *rq,
 		    const uint8_t **p, uint32_t *n)
 {
-	if (rd_string(&rq->rd, p, n, 256) < 0) {
+	if (sftp_rd_handle(&rq->rd, p, n) < 0) {
 		sftp_bad_message(st, rq, "handle");
 		return -1;
 	}

@@ -1,7 +1,9 @@
 /*
  * The sftp module's private interface, one section per file (docs/sftp.md).
- * sftp.c is the protocol table, the framer and the dispatcher (with
- * the one permission check); the other sftp_*.c files are its parts.
+ * The sections run from the leaves up: a file calls only files whose
+ * sections come before its own, so no two files depend on each other.
+ * sftp.c, last, is the protocol table, the framer and the dispatcher;
+ * nothing calls into it.
  */
 #ifndef SFTP_PRIV_H
 #define SFTP_PRIV_H
@@ -14,6 +16,10 @@
 
 #include "handler.h"
 #include "wire.h"
+
+struct sftp_state;
+
+/* ---- sftp_packet.c: the wire: packets, attributes, replies ---- */
 
 /* Packet types (draft-ietf-secsh-filexfer-02). */
 enum {
@@ -89,14 +95,8 @@ enum {
 #define SFTP_READDIR_ENTRIES 100
 /* DATA reply header: length, type, id, data length. */
 #define SFTP_DATA_HDR 13
-#define SFTP_HANDLE_LEN 8
-/* Output queued before input waits for the core to write. */
-#ifndef SFTP_OUT_HIGH
-#define SFTP_OUT_HIGH (64 * 1024)
-#endif
-#define SFTP_DEFAULT_HANDLES 64
-
-/* ---- sftp_packet.c: attributes, replies, status codes ---- */
+/* Longest handle string taken from the wire (ours are SFTP_HANDLE_LEN). */
+#define SFTP_HANDLE_WIRE_MAX 256
 
 struct sftp_attrs {
 	uint32_t flags;
@@ -106,14 +106,40 @@ struct sftp_attrs {
 	uint32_t atime, mtime;
 };
 
-struct sftp_state;
-
 /* A request being handled: its id, and a cursor after the id. */
 struct sftp_req {
 	uint8_t type;
 	uint32_t id;
 	struct rd rd;
 };
+
+enum { SFTP_HEAD_OK, SFTP_HEAD_EMPTY, SFTP_HEAD_NO_ID };
+/*
+ * A packet body's head: the type, then the id for all but INIT (whose
+ * version stands where the id would be), rq->rd left after them. Returns
+ * SFTP_HEAD_OK, or SFTP_HEAD_EMPTY (no type) or SFTP_HEAD_NO_ID.
+ */
+int sftp_req_head(struct sftp_req *rq, const uint8_t *p, uint32_t len);
+
+/* A handle string (not yet looked up), without any reply. */
+int sftp_rd_handle(struct rd *r, const uint8_t **p, uint32_t *n);
+
+/* READ after the id. */
+struct sftp_read_req {
+	const uint8_t *handle;
+	uint32_t handle_len;
+	uint64_t off;
+	uint32_t len;
+};
+
+enum { SFTP_READ_OK = 0, SFTP_READ_BAD_HANDLE = -1, SFTP_READ_BAD = -2 };
+/*
+ * The one parser of READ's layout: the framer sizes the reply with it
+ * before the handler serves the request with it. SFTP_READ_OK when every
+ * field was read (trailing bytes are the caller's to refuse), else which
+ * part was malformed.
+ */
+int sftp_read_req_parse(struct rd *r, struct sftp_read_req *q);
 
 int sftp_attrs_get(struct rd *r, struct sftp_attrs *a);
 void sftp_attrs_put(struct wr *w, const struct sftp_attrs *a);
@@ -131,6 +157,8 @@ int sftp_status(struct sftp_state *st, uint32_t id, int code,
 		 const char *msg);
 /* The status for errno err, with the standard message. */
 int sftp_status_errno(struct sftp_state *st, uint32_t id, int err);
+/* FAILURE "invalid handle": a handle that names nothing (now). */
+int sftp_invalid_handle(struct sftp_state *st, uint32_t id);
 int sftp_bad_message(struct sftp_state *st, struct sftp_req *rq,
 		      const char *what);
 int sftp_reply_attrs(struct sftp_state *st, uint32_t id,
@@ -144,6 +172,9 @@ int sftp_get_handle(struct sftp_state *st, struct sftp_req *rq,
 		    const uint8_t **p, uint32_t *n);
 
 /* ---- sftp_handles.c: the handle table, with generations ---- */
+
+#define SFTP_HANDLE_LEN 8
+#define SFTP_DEFAULT_HANDLES 64
 
 enum { SFTP_H_FREE, SFTP_H_FILE, SFTP_H_DIR };
 
@@ -175,9 +206,25 @@ void sftp_handle_encode(const struct sftp_handles *t,
 /* The live handle named by the wire bytes, or NULL. */
 struct sftp_handle *sftp_handle_find(struct sftp_handles *t,
 				     const uint8_t *p, uint32_t n, int kind);
+/* The fd a file or directory handle stands for. */
+int sftp_handle_fd(const struct sftp_handle *h);
 /* Closes the fd/DIR; returns close's result (errno set). */
 int sftp_handle_close(struct sftp_handles *t, struct sftp_handle *h);
 void sftp_handles_free(struct sftp_handles *t);
+
+/* ---- sftp_longname.c: `ls -l` lines for READDIR ---- */
+
+/* The last owner and group looked up: a directory rarely has many. */
+struct sftp_idcache {
+	uid_t uid;
+	gid_t gid;
+	int have_uid, have_gid;
+	char user[33];
+	char group[33];
+};
+
+void sftp_longname(struct sftp_idcache *c, char *dst, size_t dstsize,
+		   const char *name, const struct stat *sb, time_t now);
 
 /* ---- sftp_path.c: confinement under the root ---- */
 
@@ -210,59 +257,7 @@ int sftp_path_parent(const struct sftp_state *st, const char *path,
 int sftp_realpath(const struct sftp_state *st, const char *path, char *dst,
 		  size_t dstsize);
 
-/* ---- sftp_longname.c: `ls -l` lines for READDIR ---- */
-
-/* The last owner and group looked up: a directory rarely has many. */
-struct sftp_idcache {
-	uid_t uid;
-	gid_t gid;
-	int have_uid, have_gid;
-	char user[33];
-	char group[33];
-};
-
-void sftp_longname(struct sftp_idcache *c, char *dst, size_t dstsize,
-		   const char *name, const struct stat *sb, time_t now);
-
-/* ---- sftp_ops.c / sftp_dirops.c / sftp_ext.c: request handlers ---- */
-
-typedef int (*sftp_handler_fn)(struct sftp_state *st, struct sftp_req *rq);
-
-int sftp_op_open(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_close(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_read(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_write(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_stat(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_fstat(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_setstat(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_fsetstat(struct sftp_state *st, struct sftp_req *rq);
-/* Applies attributes to an O_PATH fd (setstat, fsetstat, lsetstat). */
-int sftp_apply_attrs(int fd, const struct sftp_attrs *a, int nofollow);
-/* Applies a to path (the link itself when nofollow) and sends the STATUS. */
-int sftp_setstat_path(struct sftp_state *st, uint32_t id, const char *path,
-		      const struct sftp_attrs *a, int nofollow);
-
-int sftp_op_opendir(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_readdir(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_remove(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_mkdir(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_rmdir(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_realpath(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_rename(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_readlink(struct sftp_state *st, struct sftp_req *rq);
-int sftp_op_symlink(struct sftp_state *st, struct sftp_req *rq);
-/* RENAME (refuses to replace) and posix-rename (replaces). */
-int sftp_rename_paths(struct sftp_state *st, struct sftp_req *rq,
-		      const char *from, const char *to, int posix);
-
-/* Extensions: the VERSION list and the EXTENDED dispatcher. */
-void sftp_ext_advertise(struct wr *w);
-/* Whether the named extension modifies anything (for read-only mode). */
-int sftp_ext_writes(const uint8_t *name, uint32_t n);
-int sftp_op_extended(struct sftp_state *st, struct sftp_req *rq,
-		      const uint8_t *name, uint32_t n);
-
-/* ---- sftp.c: the session state ---- */
+/* ---- sftp_session.c: the session state, its start and its end ---- */
 
 struct sftp_stats {
 	uint64_t read, written;
@@ -287,10 +282,87 @@ struct sftp_state {
 	struct sftp_idcache ids;
 };
 
+/* sftp-server's command line. */
+struct sftp_args {
+	int readonly;
+	int sync_close;
+	const char *start;
+	const char *root;
+	int umask_set;
+	mode_t umask;
+};
+
+/* Logs why the arguments are refused, with the usage; EXIT_PERM. */
+int sftp_usage(const char *why);
+/* 0, or an exit code after logging why. */
+int sftp_parse_args(int argc, char **argv, struct sftp_args *a);
+/* A state with no root yet, or NULL (logged). */
+struct sftp_state *sftp_state_new(struct session *s,
+				  const struct sftp_args *a);
+/* Opens the root, sizes the limits, then applies the umask and the start
+ * directory; 0 or an exit code. The root is chosen (policy) before. */
+int sftp_state_open(struct sftp_state *st, const struct sftp_args *a);
+void sftp_state_free(struct sftp_state *st);
+
+/* ---- sftp_setstat.c: SETSTAT, FSETSTAT, attributes applied to files ---- */
+
+int sftp_op_setstat(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_fsetstat(struct sftp_state *st, struct sftp_req *rq);
+/* Applies a to path (the link itself when nofollow) and sends the STATUS. */
+int sftp_setstat_path(struct sftp_state *st, uint32_t id, const char *path,
+		      const struct sftp_attrs *a, int nofollow);
+
+/* ---- sftp_dirops.c: name requests ---- */
+
+int sftp_op_opendir(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_readdir(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_remove(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_mkdir(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_rmdir(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_realpath(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_rename(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_readlink(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_symlink(struct sftp_state *st, struct sftp_req *rq);
+/* RENAME (refuses to replace) and posix-rename (replaces). */
+int sftp_rename_paths(struct sftp_state *st, struct sftp_req *rq,
+		      const char *from, const char *to, int posix);
+
+/* ---- sftp_ext.c: extensions ---- */
+
+/* The copy-data fallback's buffer (st->scratch). */
 #define SFTP_SCRATCH 65536
 
+/* The VERSION list. */
+void sftp_ext_advertise(struct wr *w);
+/* Whether the named extension modifies anything (for read-only mode). */
+int sftp_ext_writes(const uint8_t *name, uint32_t n);
+/* The EXTENDED dispatcher, after the name. */
+int sftp_op_extended(struct sftp_state *st, struct sftp_req *rq,
+		      const uint8_t *name, uint32_t n);
+
+/* ---- sftp_policy.c: the permission policy ---- */
+
+/* The root and whether it is writable, from the arguments, the user and
+ * the configuration: 0 or an exit code. */
+int sftp_policy_root(struct sftp_state *st, struct sftp_args *a);
 /* The single policy check: 1 if allowed. pflags only for OPEN. */
 int sftp_permitted(const struct sftp_state *st, uint8_t type,
 		   const uint8_t *ext, uint32_t extlen, uint32_t pflags);
+
+/* ---- sftp_ops.c: file requests ---- */
+
+int sftp_op_open(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_close(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_read(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_write(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_stat(struct sftp_state *st, struct sftp_req *rq);
+int sftp_op_fstat(struct sftp_state *st, struct sftp_req *rq);
+
+/* ---- sftp.c: the protocol table, the framer, the dispatcher ---- */
+
+/* Output queued before input waits for the core to write. */
+#ifndef SFTP_OUT_HIGH
+#define SFTP_OUT_HIGH (64 * 1024)
+#endif
 
 #endif
