@@ -102,8 +102,11 @@ $(PROGS):
 	@mkdir -p $(dir $@)
 	$(link) $(LDLIBS)
 
+UNIT_SUPPORT_test_cmd_conf := tests/unit/support_conf.c
+UNIT_SUPPORT_test_conf := tests/unit/support_conf.c
 UNIT_SUPPORT_test_loop_end := tests/unit/support_loop.c
 UNIT_SUPPORT_test_loop_flow := tests/unit/support_loop.c
+UNIT_SUPPORT_test_sftp_conf := tests/unit/support_conf.c
 UNIT_SUPPORT_test_sftp_confine := tests/unit/support_sftp.c
 UNIT_SUPPORT_test_sftp_ops := tests/unit/support_sftp.c
 UNIT_SUPPORT_test_sftp_packets := tests/unit/support_sftp.c

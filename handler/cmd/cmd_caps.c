@@ -17,7 +17,7 @@ static size_t builtin_count(void)
 	return n;
 }
 
-size_t cmd_catalogue_size(const struct conf *c)
+size_t cmd_catalogue_size(const struct cmd_conf *c)
 {
 	return builtin_count() + c->ncommands;
 }
@@ -44,7 +44,7 @@ static void entry_from_conf(struct cmd_entry *e, const struct conf_command *cc)
 	e->conf = cc;
 }
 
-void cmd_catalogue_at(const struct conf *c, size_t i, struct cmd_entry *e)
+void cmd_catalogue_at(const struct cmd_conf *c, size_t i, struct cmd_entry *e)
 {
 	size_t nb = builtin_count();
 
@@ -54,7 +54,7 @@ void cmd_catalogue_at(const struct conf *c, size_t i, struct cmd_entry *e)
 		entry_from_conf(e, &c->commands[i - nb]);
 }
 
-int cmd_lookup(const struct conf *c, const char *name, struct cmd_entry *e)
+int cmd_lookup(const struct cmd_conf *c, const char *name, struct cmd_entry *e)
 {
 	const struct cmd_builtin *b = cmd_builtin_find(name);
 	const struct conf_command *cc;
@@ -63,7 +63,7 @@ int cmd_lookup(const struct conf *c, const char *name, struct cmd_entry *e)
 		entry_from_builtin(e, b);
 		return 0;
 	}
-	cc = conf_command_find(c, name);
+	cc = cmd_conf_find(c, name);
 	if (!cc)
 		return -1;
 	entry_from_conf(e, cc);
@@ -121,7 +121,7 @@ char *cmd_caps_json(const struct session *s, const struct cmd_limits *lim,
 		    size_t max, size_t *len)
 {
 	struct json j;
-	size_t n = cmd_catalogue_size(s->conf);
+	size_t n = cmd_catalogue_size(s->mconf);
 	char *text;
 
 	json_init(&j, max);
@@ -136,7 +136,7 @@ char *cmd_caps_json(const struct session *s, const struct cmd_limits *lim,
 	for (size_t i = 0; i < n; i++) {
 		struct cmd_entry e;
 
-		cmd_catalogue_at(s->conf, i, &e);
+		cmd_catalogue_at(s->mconf, i, &e);
 		caps_command(&j, &e, s->user, lim);
 	}
 	json_arr_end(&j);

@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cmd_conf.h"
 #include "cmd_frame.h"
-#include "conf.h"
 #include "handler.h"
 #include "proc.h"
 
@@ -68,10 +68,10 @@ struct cmd_entry {
 	const struct conf_command *conf;
 };
 
-size_t cmd_catalogue_size(const struct conf *c);
-void cmd_catalogue_at(const struct conf *c, size_t i, struct cmd_entry *e);
+size_t cmd_catalogue_size(const struct cmd_conf *c);
+void cmd_catalogue_at(const struct cmd_conf *c, size_t i, struct cmd_entry *e);
 /* 0 and *e filled, or -1 when no such command. */
-int cmd_lookup(const struct conf *c, const char *name, struct cmd_entry *e);
+int cmd_lookup(const struct cmd_conf *c, const char *name, struct cmd_entry *e);
 /* All policy lives here: may this user run this command? */
 int cmd_permitted(const struct conf_user *u, const struct cmd_entry *e);
 /* The CAPS JSON (malloc'd, NUL-terminated) or NULL. */

@@ -335,16 +335,17 @@ static int parse_args(int argc, char **argv, struct sftp_args *a)
  * the configuration. */
 static int choose_root(struct sftp_state *st, struct sftp_args *a)
 {
-	const struct conf *c = st->s->conf;
+	const struct sftp_conf *c = st->s->mconf;
 	const struct conf_user *u = st->s->user;
+	const char *user_root = u ? sftp_conf_user_root(c, u->name) : NULL;
 	int rw = 1;
 
 	if (!a->root) {
-		if (u && u->sftp_root)
-			a->root = u->sftp_root;
-		else if (c && c->sftp_root) {
-			a->root = c->sftp_root;
-			rw = c->sftp_rw;
+		if (user_root)
+			a->root = user_root;
+		else if (c && c->root) {
+			a->root = c->root;
+			rw = c->rw;
 		}
 	}
 	if (!a->root)
@@ -437,9 +438,8 @@ static void set_start(struct sftp_state *st, const char *start)
 static int set_limits(struct sftp_state *st)
 {
 	const struct session *s = st->s;
-	uint32_t handles = s->conf && s->conf->limits.sftp_handles
-				   ? s->conf->limits.sftp_handles
-				   : SFTP_DEFAULT_HANDLES;
+	const struct sftp_conf *c = s->mconf;
+	uint32_t handles = c && c->handles ? c->handles : SFTP_DEFAULT_HANDLES;
 
 	if (s->in.cap < 4 + SFTP_SMALL_REPLY ||
 	    s->out.cap < SFTP_READDIR_REPLY + SFTP_SMALL_REPLY) {
@@ -502,6 +502,7 @@ const struct protocol proto_sftp = {
 	.name = "sftp",
 	.summary = "SFTP v3 (OpenSSH sftp-server compatible) confined to a "
 		   "root: sftp [-R] [-A|-S] [-d START] [-u UMASK] [ROOT]",
+	.conf = &sftp_conf_module,
 	.start = sftp_start,
 	.input = sftp_input,
 	.idle = sftp_idle,

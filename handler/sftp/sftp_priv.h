@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "handler.h"
+#include "sftp_conf.h"
 #include "wire.h"
 
 /* Packet types (draft-ietf-secsh-filexfer-02). */

@@ -2,7 +2,8 @@
  * Unit tests for the cmd module (handler/cmd/cmd.c and its parts), driven
  * through its protocol table with plain buffers and a real poll loop:
  * capabilities, concurrency, payload with credit, limits, refusals,
- * builtins.
+ * builtins. The conf is parsed by the core, as handler does, and handed
+ * over the way session.c hands it (s->mconf, s->max_frame).
  */
 #include <check.h>
 #include <poll.h>
@@ -14,8 +15,7 @@
 
 #include "clock.h"
 #include "cmd_frame.h"
-#include "conf.h"
-#include "handler.h"
+#include "core.h"
 #include "keys.h"
 #include "log.h"
 
@@ -65,6 +65,8 @@ static void harness_init(struct harness *h, const char *extra)
 	log_set_level(LOG_FATAL);
 	ck_assert_int_eq(conf_parse(&h->conf, "test", text, strlen(text)), 0);
 	h->s.conf = &h->conf;
+	h->s.mconf = conf_module_conf(&h->conf, &proto_cmd);
+	h->s.max_frame = h->conf.limits.max_frame;
 	h->s.user = conf_user_find(&h->conf, "alice");
 	ck_assert_ptr_nonnull(h->s.user);
 	h->s.started = clock_now();
