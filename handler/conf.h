@@ -1,8 +1,18 @@
 /*
- * handler's configuration: line-based text (see docs/conf.md), parsed
- * whole before anything runs; any error is "file:line: problem" on stderr
- * and handler refuses to start (exit 100). With no file, an embedded safe
- * default is parsed by the same code.
+ * What a protocol module sees of handler's configuration (docs/conf.md):
+ * the users, and the means to declare and parse its own items and limits.
+ *
+ * The file is line-based text, parsed whole before anything runs. The core
+ * owns the lines and its own items (server-key, user, require-secure, the
+ * core limits); every other keyword, and every other `limit NAME`, goes to
+ * the module that declares it in its struct conf_module (struct protocol's
+ * conf). Each module gets a zeroed struct of its own (conf_module.size
+ * bytes) that only it reads: at run time as s->mconf (handler.h). The
+ * core's struct conf stays opaque to modules.
+ *
+ * Any error is "file:line: problem" on stderr and handler refuses to start
+ * (exit 100); item parsers report through conf_error() below, which adds
+ * the file and line.
  */
 #ifndef CONF_H
 #define CONF_H
@@ -11,99 +21,115 @@
 #include <stdint.h>
 
 #define CONF_NAME_MAX 64
+/* Most words on one line (the keyword included). */
+#define CONF_MAX_TOKENS 128
 
 struct conf_user {
 	char name[CONF_NAME_MAX];
 	uint8_t pk[32];            /* Ed25519 public key */
 	char **perms;              /* permission names, e.g. "admin", "sftp:rw" */
 	size_t nperms;
-	char *sftp_root;           /* per-user SFTP root, or NULL: conf->sftp_root */
 };
 
-struct conf_command {
-	char name[CONF_NAME_MAX];
-	char *perm;                /* permission a user needs to run it */
-	char *desc;                /* one line for help/caps; may be NULL */
-	char *args_desc;           /* e.g. "FILE..." for help/caps; may be NULL */
-	char **argv;               /* program and fixed args, NULL-terminated */
-	size_t argc;
-	unsigned max_args;         /* user args allowed after the fixed ones */
-	int payload;               /* may take a payload on its stdin */
-	uint64_t time_limit_ms;    /* killed after this long; 0 = limits.cmd_time */
-	uint64_t output_limit;     /* stdout+stderr bytes; 0 = limits.cmd_output */
-};
-
-/* An NBD export (for the nbd module). */
-struct conf_export {
-	char name[CONF_NAME_MAX];
-	char *file;                /* absolute path of the image or device */
-	int rw;                    /* writable */
-	char *desc;                /* description for NBD_INFO; may be NULL */
-};
-
-struct conf_limits {
-	uint64_t idle_ms;          /* no bytes either way: connection closed */
-	uint64_t handshake_ms;     /* secure handshake must finish in this */
-	uint32_t max_frame;        /* largest frame accepted (cmd, secure) */
-	uint32_t max_requests;     /* cmd requests in flight at once */
-	uint32_t max_args;         /* argv entries in one request */
-	uint32_t max_arglen;       /* bytes in one argument */
-	uint64_t cmd_time_ms;      /* default command time limit */
-	uint64_t cmd_output;       /* default command output limit */
-	uint32_t sftp_handles;     /* open SFTP handles at once */
-};
-
-struct conf {
-	char *path;                /* file name, or "(embedded default)" */
-	char *server_key;          /* server identity (secret) key file */
-	struct conf_user *users;
-	size_t nusers;
-	struct conf_command *commands;
-	size_t ncommands;
-	char *sftp_root;           /* default SFTP root, or NULL */
-	int sftp_rw;               /* default root writable */
-	struct conf_limits limits;
-	struct conf_export *exports;
-	size_t nexports;
-	char **require_secure;     /* protocols refused without -s */
-	size_t nrequire_secure;
-	char error[256];           /* first "file:line: problem", or "" */
-};
-
-/* Longest line accepted, and size cap for a configuration file. */
-#define CONF_LINE_MAX 4096
-#define CONF_FILE_MAX (1u << 20)
-
-/* The embedded default configuration text. */
-extern const char conf_default_text[];
-
-/* Parses text (name is used in messages). 0, or -1 after logging errors. */
-int conf_parse(struct conf *c, const char *name, const char *text,
-	       size_t len);
-/* Reads and parses a file; path NULL means the embedded default. */
-int conf_load(struct conf *c, const char *path);
-void conf_free(struct conf *c);
-
-const struct conf_user *conf_user_find(const struct conf *c,
-				       const char *name);
-const struct conf_user *conf_user_by_key(const struct conf *c,
-					 const uint8_t pk[32]);
+/* 1 when u (which may be NULL) holds permission perm. */
 int conf_user_has(const struct conf_user *u, const char *perm);
-const struct conf_command *conf_command_find(const struct conf *c,
-					     const char *name);
-const struct conf_export *conf_export_find(const struct conf *c,
-					   const char *name);
-/* 1 when the conf says protocol name needs the secure layer. */
-int conf_requires_secure(const struct conf *c, const char *proto);
+
+/* The parser of one file, as an item parser sees it. */
+struct conf_parser;
+
 /*
- * OpenSSH-style "SHA256:..." fingerprint of an Ed25519 public key (over its
- * ssh-ed25519 wire blob), for logs; dst needs 64 bytes.
+ * One item: word[0] is the keyword, word[1..nword-1] its arguments, of
+ * which there are min_args..max_args (the core checks the count and says
+ * "KEYWORD: missing arguments" or "too many arguments"). The parser stores
+ * what it read in mconf, its module's conf, or reports with conf_error();
+ * either way the parse goes on to the next line.
  */
-void conf_key_fingerprint(const uint8_t pk[32], char *dst, size_t size);
+typedef void conf_item_fn(struct conf_parser *p, void *mconf, char **word,
+			  size_t nword);
+
+struct conf_item {
+	const char *keyword;       /* NULL ends a table */
+	size_t min_args, max_args; /* CONF_MAX_TOKENS: no upper bound */
+	conf_item_fn *parse;
+};
+
 /*
- * Parses "ssh-ed25519 BASE64 [comment]" (an authorized_keys line) into
- * pk; 0, or -1 with a static reason in *why.
+ * `limit NAME VALUE`: times are whole seconds, stored in milliseconds;
+ * sizes are bytes with an optional K, M or G suffix; counts are plain.
+ * The value lands at offset in the owner's conf struct, as a uint32_t or
+ * uint64_t (size 4 or 8; CONF_FIELD fills both). min, max and def are in
+ * the unit written (seconds, bytes); def is stored before the first line,
+ * so a module reads its limits without checking whether they were set. A
+ * second line for the same limit is an error.
  */
-int conf_parse_pubkey(const char *line, uint8_t pk[32], const char **why);
+enum conf_limit_kind { CONF_LIMIT_TIME, CONF_LIMIT_SIZE, CONF_LIMIT_COUNT };
+
+struct conf_limit {
+	const char *name;          /* NULL ends a table */
+	enum conf_limit_kind kind;
+	size_t offset, size;
+	uint64_t min, max, def;
+};
+
+#define CONF_FIELD(type, field) \
+	offsetof(type, field), sizeof(((type *)0)->field)
+
+/* At most this many limits per module (duplicates are tracked by bit). */
+#define CONF_MODULE_LIMITS_MAX 64
+
+/*
+ * A module's configuration, declared in its struct protocol. Keywords and
+ * limit names are one namespace across the core and every module.
+ */
+struct conf_module {
+	size_t size;                     /* its conf struct, allocated zeroed */
+	const struct conf_item *items;   /* NULL, or ended by a NULL keyword */
+	const struct conf_limit *limits; /* NULL, or ended by a NULL name */
+	/*
+	 * After the last line: whole-file checks, reported with conf_error()
+	 * as "file:0: problem". May be NULL.
+	 */
+	void (*check)(struct conf_parser *p, void *mconf);
+	/* Frees what the items allocated (not mconf itself). May be NULL. */
+	void (*free)(void *mconf);
+	/* For `handler -n`: e.g. "3 commands" into dst. May be NULL. */
+	void (*summary)(const void *mconf, char *dst, size_t size);
+};
+
+/* ---- helpers for item parsers ---- */
+
+/* Reports "file:line: problem" for the current line. */
+void conf_error(struct conf_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * Allocation that reports "out of memory" at the current line (and stops
+ * the parse) on failure; NULL then.
+ */
+char *conf_strdup(struct conf_parser *p, const char *s);
+void *conf_calloc(struct conf_parser *p, size_t n, size_t size);
+/* Words joined by single spaces (free text, split key lines). */
+char *conf_join(struct conf_parser *p, char **word, size_t n);
+/*
+ * Appends one zeroed element to the array whose pointer is at arrp (n
+ * elements of size size, n incremented); returns the new element.
+ */
+void *conf_grow(struct conf_parser *p, void *arrp, size_t *n, size_t size);
+
+/*
+ * Names (users, commands, protocols): 1 to 63 of A-Z a-z 0-9 _ - . @, not
+ * starting with - or . Permissions: 1 to 63 of A-Z a-z 0-9 _ - . :
+ */
+int conf_name_ok(const char *s);
+int conf_perm_ok(const char *s);
+/* Decimal digits only; a byte count may end in K, M or G. 0 or -1. */
+int conf_parse_u64(const char *s, uint64_t *v);
+int conf_parse_size(const char *s, uint64_t *v);
+
+/*
+ * A user defined on an earlier line, or NULL after reporting
+ * "unknown user \"NAME\" (define it first)".
+ */
+const struct conf_user *conf_user_get(struct conf_parser *p,
+				      const char *name);
 
 #endif

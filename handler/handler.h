@@ -15,6 +15,7 @@
 #include "conf.h"
 
 struct session;
+struct conf;  /* the core's parsed configuration: opaque to modules */
 
 /*
  * A protocol module. All callbacks but start are optional (NULL).
@@ -25,7 +26,7 @@ struct session;
  * The core calls input() after every pass of the loop (new bytes, room
  * freed in s->out, in_eof set, a timer), so input() must be cheap when
  * there is nothing to do. s->in and s->out hold SESSION_BUF_BASE bytes
- * plus limits.max_frame each (below).
+ * plus s->max_frame each (below).
  */
 #define SESSION_DONE (-2)
 
@@ -39,6 +40,11 @@ struct protocol {
 	 * busy connection small.
 	 */
 	size_t buffer_size;
+	/*
+	 * The module's configuration items and limits (conf.h), or NULL for
+	 * none. Its parsed conf reaches the module as s->mconf.
+	 */
+	const struct conf_module *conf;
 	/*
 	 * Parses the module's own arguments (argv[0] is the protocol name)
 	 * and allocates its state in *state. Called after the secure
@@ -83,7 +89,13 @@ struct peer_info {
 };
 
 struct session {
-	const struct conf *conf;
+	const struct conf *conf;       /* the core's, opaque here */
+	/*
+	 * The module's own parsed configuration (its conf_module.size bytes,
+	 * filled by its items and limits), or NULL when it declares none.
+	 */
+	const void *mconf;
+	uint32_t max_frame;            /* limit frame (core): largest frame */
 	const struct conf_user *user;  /* NULL without the secure layer */
 	char user_fp[64];              /* key fingerprint for logs, or "" */
 	struct peer_info peer;
@@ -99,7 +111,7 @@ struct session {
 
 /*
  * Plaintext buffer sizes: s->in and s->out each hold SESSION_BUF_BASE
- * bytes plus one largest frame (limits.max_frame), so a module can always
+ * bytes plus one largest frame (s->max_frame), so a module can always
  * keep one whole request or reply in them.
  */
 #define SESSION_BUF_BASE (1u << 20)

@@ -149,7 +149,7 @@ static void on_request(struct cmd_state *st, uint32_t id,
 		snprintf(text, sizeof text, "too many requests in flight "
 			 "(at most %u)", st->lim.max_requests);
 		refuse(st, id, rq.argv[0], CMD_E_LIMIT, text);
-	} else if (cmd_lookup(cmd_builtins, st->s->conf, rq.argv[0], &e) < 0) {
+	} else if (cmd_lookup(cmd_builtins, st->s->mconf, rq.argv[0], &e) < 0) {
 		snprintf(text, sizeof text, "%.64s",
 			 rq.argv[0]);
 		refuse(st, id, rq.argv[0], CMD_E_UNKNOWN, text);
@@ -390,10 +390,10 @@ static void input_ended(struct cmd_state *st)
 
 static void limits_init(struct cmd_limits *lim, const struct session *s)
 {
-	const struct conf_limits *c = &s->conf->limits;
+	const struct cmd_conf *c = s->mconf;
 	size_t in_max = s->in.cap > CMD_HDR_LEN ? s->in.cap - CMD_HDR_LEN : 0;
 
-	lim->max_frame = c->max_frame < in_max ? c->max_frame :
+	lim->max_frame = s->max_frame < in_max ? s->max_frame :
 			 (uint32_t)(in_max < UINT32_MAX ? in_max : UINT32_MAX);
 	lim->max_requests = c->max_requests ? c->max_requests : 1;
 	lim->max_args = c->max_args;
@@ -568,6 +568,7 @@ const struct protocol proto_cmd = {
 	.summary = "authenticated remote commands with bands (docs/cmd.md)",
 	.requires_secure = 1,
 	.buffer_size = 256 * 1024,
+	.conf = &cmd_conf_module,
 	.start = cmd_start,
 	.input = cmd_input,
 	.pollfds = cmd_pollfds,

@@ -163,7 +163,7 @@ static void help_one(struct cmd_text *out, const struct cmd_entry *e,
 static int bi_help(struct cmd_state *st, int argc, char **argv,
 		   struct cmd_text *out, struct cmd_text *err)
 {
-	const struct conf *c = st->s->conf;
+	const struct cmd_conf *c = st->s->mconf;
 	struct cmd_entry e;
 
 	if (argc > 2)

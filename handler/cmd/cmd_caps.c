@@ -26,7 +26,7 @@ static const struct cmd_builtin *builtin_find(const struct cmd_builtin *b,
 	return NULL;
 }
 
-size_t cmd_catalogue_size(const struct cmd_builtin *b, const struct conf *c)
+size_t cmd_catalogue_size(const struct cmd_builtin *b, const struct cmd_conf *c)
 {
 	return builtin_count(b) + c->ncommands;
 }
@@ -53,7 +53,7 @@ static void entry_from_conf(struct cmd_entry *e, const struct conf_command *cc)
 	e->conf = cc;
 }
 
-void cmd_catalogue_at(const struct cmd_builtin *b, const struct conf *c,
+void cmd_catalogue_at(const struct cmd_builtin *b, const struct cmd_conf *c,
 		      size_t i, struct cmd_entry *e)
 {
 	size_t nb = builtin_count(b);
@@ -64,7 +64,7 @@ void cmd_catalogue_at(const struct cmd_builtin *b, const struct conf *c,
 		entry_from_conf(e, &c->commands[i - nb]);
 }
 
-int cmd_lookup(const struct cmd_builtin *b, const struct conf *c,
+int cmd_lookup(const struct cmd_builtin *b, const struct cmd_conf *c,
 	       const char *name, struct cmd_entry *e)
 {
 	const struct cmd_builtin *bi = builtin_find(b, name);
@@ -74,7 +74,7 @@ int cmd_lookup(const struct cmd_builtin *b, const struct conf *c,
 		entry_from_builtin(e, bi);
 		return 0;
 	}
-	cc = conf_command_find(c, name);
+	cc = cmd_conf_find(c, name);
 	if (!cc)
 		return -1;
 	entry_from_conf(e, cc);
@@ -132,7 +132,7 @@ char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 		    const struct cmd_limits *lim, size_t max, size_t *len)
 {
 	struct json j;
-	size_t n = cmd_catalogue_size(b, s->conf);
+	size_t n = cmd_catalogue_size(b, s->mconf);
 	char *text;
 
 	json_init(&j, max);
@@ -147,7 +147,7 @@ char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 	for (size_t i = 0; i < n; i++) {
 		struct cmd_entry e;
 
-		cmd_catalogue_at(b, s->conf, i, &e);
+		cmd_catalogue_at(b, s->mconf, i, &e);
 		caps_command(&j, &e, s->user, lim);
 	}
 	json_arr_end(&j);

@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cmd_conf.h"
 #include "cmd_frame.h"
-#include "conf.h"
 #include "handler.h"
 #include "proc.h"
 
@@ -77,11 +77,11 @@ struct cmd_entry {
 };
 
 /* b: a builtins table ending with a NULL name (cmd_builtins). */
-size_t cmd_catalogue_size(const struct cmd_builtin *b, const struct conf *c);
-void cmd_catalogue_at(const struct cmd_builtin *b, const struct conf *c,
+size_t cmd_catalogue_size(const struct cmd_builtin *b, const struct cmd_conf *c);
+void cmd_catalogue_at(const struct cmd_builtin *b, const struct cmd_conf *c,
 		      size_t i, struct cmd_entry *e);
 /* 0 and *e filled, or -1 when no such command. */
-int cmd_lookup(const struct cmd_builtin *b, const struct conf *c,
+int cmd_lookup(const struct cmd_builtin *b, const struct cmd_conf *c,
 	       const char *name, struct cmd_entry *e);
 /* All policy lives here: may this user run this command? */
 int cmd_permitted(const struct conf_user *u, const struct cmd_entry *e);

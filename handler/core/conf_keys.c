@@ -4,7 +4,7 @@
  * the secure layer and handler-client agree byte for byte (and with
  * ssh-keygen -lf).
  */
-#include "conf.h"
+#include "core.h"
 
 #include <stdio.h>
 #include <string.h>

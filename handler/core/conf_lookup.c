@@ -1,5 +1,5 @@
 /* Lookups over a parsed configuration, and freeing it. */
-#include "conf.h"
+#include "core.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,34 +13,30 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
+static void modules_free(struct conf *c)
+{
+	for (size_t i = 0; c->mconf && i < c->nmods; i++) {
+		const struct conf_module *m = protocols[i]->conf;
+
+		if (c->mconf[i] && m->free)
+			m->free(c->mconf[i]);
+		free(c->mconf[i]);
+	}
+	free(c->mconf);
+}
+
 void conf_free(struct conf *c)
 {
 	char err[sizeof c->error];
 
-	for (size_t i = 0; i < c->nusers; i++) {
+	modules_free(c);
+	for (size_t i = 0; i < c->nusers; i++)
 		strv_free(c->users[i].perms, c->users[i].nperms);
-		free(c->users[i].sftp_root);
-	}
-	for (size_t i = 0; i < c->ncommands; i++) {
-		struct conf_command *cmd = &c->commands[i];
-
-		free(cmd->perm);
-		free(cmd->desc);
-		free(cmd->args_desc);
-		strv_free(cmd->argv, cmd->argc);
-	}
 	if (c->users)
 		sodium_memzero(c->users, c->nusers * sizeof *c->users);
-	for (size_t i = 0; i < c->nexports; i++) {
-		free(c->exports[i].file);
-		free(c->exports[i].desc);
-	}
-	free(c->exports);
 	free(c->users);
-	free(c->commands);
 	free(c->path);
 	free(c->server_key);
-	free(c->sftp_root);
 	strv_free(c->require_secure, c->nrequire_secure);
 	/* The first error outlives the rest, for the caller's message. */
 	memcpy(err, c->error, sizeof err);
@@ -75,15 +71,6 @@ int conf_user_has(const struct conf_user *u, const char *perm)
 	return 0;
 }
 
-const struct conf_command *conf_command_find(const struct conf *c,
-					     const char *name)
-{
-	for (size_t i = 0; i < c->ncommands; i++)
-		if (strcmp(c->commands[i].name, name) == 0)
-			return &c->commands[i];
-	return NULL;
-}
-
 int conf_requires_secure(const struct conf *c, const char *proto)
 {
 	for (size_t i = 0; i < c->nrequire_secure; i++)
@@ -92,11 +79,10 @@ int conf_requires_secure(const struct conf *c, const char *proto)
 	return 0;
 }
 
-const struct conf_export *conf_export_find(const struct conf *c,
-					   const char *name)
+const void *conf_module_conf(const struct conf *c, const struct protocol *p)
 {
-	for (size_t i = 0; i < c->nexports; i++)
-		if (strcmp(c->exports[i].name, name) == 0)
-			return &c->exports[i];
+	for (size_t i = 0; i < c->nmods; i++)
+		if (protocols[i] == p)
+			return c->mconf[i];
 	return NULL;
 }

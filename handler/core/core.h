@@ -1,8 +1,9 @@
 /*
- * The core's internals: main.c, session.c, loop.c, peer.c and the protocol
- * table. Modules cannot include this file (their include path has only
- * handler/ and lib/): they see struct session and struct protocol in
- * handler.h and nothing below.
+ * The core's internals: main.c, session.c, loop.c, peer.c, the protocol
+ * table and the configuration (conf*.c). Modules cannot include this file
+ * (their include path has only handler/ and lib/): they see struct session
+ * and struct protocol in handler.h, the configuration API in conf.h, and
+ * nothing below.
  */
 #ifndef CORE_H
 #define CORE_H
@@ -15,6 +16,83 @@
 /* The modules, in protocols.c. */
 const struct protocol *protocol_find(const char *name);
 extern const struct protocol *const protocols[];
+
+/* ---- the configuration (conf*.c; docs/conf.md) ---- */
+
+/* The core's limits (conf_items.c has their table). */
+struct conf_limits {
+	uint64_t idle_ms;          /* no bytes either way: connection closed */
+	uint64_t handshake_ms;     /* secure handshake must finish in this */
+	uint32_t max_frame;        /* largest frame (s->max_frame; secure) */
+};
+
+struct conf {
+	char *path;                /* file name, or "(embedded default)" */
+	char *server_key;          /* server identity (secret) key file */
+	struct conf_user *users;
+	size_t nusers;
+	struct conf_limits limits;
+	char **require_secure;     /* protocols refused without -s */
+	size_t nrequire_secure;
+	/* One per protocols[] entry: its conf struct, or NULL if none. */
+	void **mconf;
+	size_t nmods;
+	char error[256];           /* first "file:line: problem", or "" */
+};
+
+/* Longest line accepted, and size cap for a configuration file. */
+#define CONF_LINE_MAX 4096
+#define CONF_FILE_MAX (1u << 20)
+
+/* The embedded default configuration text. */
+extern const char conf_default_text[];
+
+/* Parses text (name is used in messages). 0, or -1 after logging errors. */
+int conf_parse(struct conf *c, const char *name, const char *text,
+	       size_t len);
+/* Reads and parses a file; path NULL means the embedded default. */
+int conf_load(struct conf *c, const char *path);
+void conf_free(struct conf *c);
+
+const struct conf_user *conf_user_find(const struct conf *c,
+				       const char *name);
+const struct conf_user *conf_user_by_key(const struct conf *c,
+					 const uint8_t pk[32]);
+/* 1 when the conf says protocol name needs the secure layer. */
+int conf_requires_secure(const struct conf *c, const char *proto);
+/* Module p's parsed conf (what s->mconf gets), or NULL. */
+const void *conf_module_conf(const struct conf *c, const struct protocol *p);
+/*
+ * OpenSSH-style "SHA256:..." fingerprint of an Ed25519 public key (over its
+ * ssh-ed25519 wire blob), for logs; dst needs 64 bytes.
+ */
+void conf_key_fingerprint(const uint8_t pk[32], char *dst, size_t size);
+/*
+ * Parses "ssh-ed25519 BASE64 [comment]" (an authorized_keys line) into
+ * pk; 0, or -1 with a static reason in *why.
+ */
+int conf_parse_pubkey(const char *line, uint8_t pk[32], const char **why);
+
+/*
+ * Inside the parser. Items and limits have owners: owner 0 is the core
+ * (its conf is struct conf itself), owner i > 0 is protocols[i - 1].
+ */
+struct conf_parser {
+	struct conf *c;
+	const char *name;
+	unsigned line;             /* 0 for whole-file problems */
+	unsigned nerr;
+	int nomem;                 /* out of memory: stop reading */
+	uint64_t *limits_set;      /* per owner, a bit per limit in its table */
+};
+
+extern const struct conf_module conf_core_module;
+size_t conf_owners(void);
+const struct conf_module *conf_owner(size_t i);
+void *conf_owner_conf(struct conf *c, size_t i);
+/* The `limit NAME VALUE` item (conf_limit.c), and defaults for a table. */
+conf_item_fn conf_item_limit;
+void conf_limits_default(const struct conf_limit *t, void *conf);
 
 
 /* What main.c hands to the core after parsing the command line. */

@@ -5,7 +5,10 @@
 extern const struct protocol proto_cmd;
 extern const struct protocol proto_sftp;
 
-/* Adding a protocol touches this table only. */
+/*
+ * Adding a protocol touches this table only: a module brings its own
+ * configuration items and limits (struct protocol's conf, conf.h).
+ */
 const struct protocol *const protocols[] = {
 	&proto_cmd,
 	&proto_sftp,

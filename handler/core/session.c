@@ -117,14 +117,34 @@ static void session_log(struct session_ctx *x, const char *proto, int code,
 		 x->l.why ? " " : "", x->l.why ? x->l.why : "", code);
 }
 
+/* ", WHAT" from each module that sums its conf up, for -n. */
+static void modules_summary(const struct conf *c, char *dst, size_t size)
+{
+	size_t n = 0;
+
+	dst[0] = 0;
+	for (size_t i = 0; protocols[i] && n < size; i++) {
+		const struct conf_module *m = protocols[i]->conf;
+		char one[96];
+
+		if (!m || !m->summary)
+			continue;
+		m->summary(conf_module_conf(c, protocols[i]), one, sizeof one);
+		n += (size_t)snprintf(dst + n, size - n, ", %s", one);
+	}
+}
+
 /* -n: the configuration (and with -s the server key) load, or not. */
 static int session_check(struct session_ctx *x, const struct session_opts *o)
 {
 	int code = o->secure ? session_secure_setup(x) : 0;
+	char mods[256];
 
-	if (code == 0)
-		log_info("%s: configuration ok (%zu users, %zu commands)",
-			 x->conf.path, x->conf.nusers, x->conf.ncommands);
+	if (code == 0) {
+		modules_summary(&x->conf, mods, sizeof mods);
+		log_info("%s: configuration ok (%zu users%s)", x->conf.path,
+			 x->conf.nusers, mods);
+	}
 	return code;
 }
 
@@ -153,6 +173,8 @@ static int session_run(struct session_ctx *x, const struct session_opts *o)
 		return EXIT_PERM;
 	}
 	x->s.conf = &x->conf;
+	x->s.mconf = conf_module_conf(&x->conf, p);
+	x->s.max_frame = x->conf.limits.max_frame;
 	x->s.started = clock_now();
 	peer_init(&x->s.peer, &x->peer, o->fd_in);
 	if (log_get_level() >= LOG_DEBUG) {

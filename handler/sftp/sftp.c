@@ -261,6 +261,7 @@ const struct protocol proto_sftp = {
 	.name = "sftp",
 	.summary = "SFTP v3 (OpenSSH sftp-server compatible) confined to a "
 		   "root: sftp [-R] [-A|-S] [-d START] [-u UMASK] [ROOT]",
+	.conf = &sftp_conf_module,
 	.start = sftp_start,
 	.input = sftp_input,
 	.idle = sftp_idle,

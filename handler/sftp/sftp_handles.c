@@ -1,5 +1,5 @@
 /*
- * The handle table: a fixed array sized from limits.sftp_handles. A handle
+ * The handle table: a fixed array sized from `limit sftp-handles`. A handle
  * on the wire is its slot and the slot's generation (8 bytes); closing
  * bumps the generation, so a stale handle names nothing instead of the
  * next file opened in the same slot.

@@ -17,16 +17,17 @@ static int usage(const char *why)
  * the configuration. */
 static int choose_root(struct sftp_state *st, struct sftp_args *a)
 {
-	const struct conf *c = st->s->conf;
+	const struct sftp_conf *c = st->s->mconf;
 	const struct conf_user *u = st->s->user;
+	const char *user_root = u ? sftp_conf_user_root(c, u->name) : NULL;
 	int rw = 1;
 
 	if (!a->root) {
-		if (u && u->sftp_root)
-			a->root = u->sftp_root;
-		else if (c && c->sftp_root) {
-			a->root = c->sftp_root;
-			rw = c->sftp_rw;
+		if (user_root)
+			a->root = user_root;
+		else if (c && c->root) {
+			a->root = c->root;
+			rw = c->rw;
 		}
 	}
 	if (!a->root)

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "handler.h"
+#include "sftp_conf.h"
 #include "wire.h"
 
 struct sftp_state;

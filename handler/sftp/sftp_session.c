@@ -155,9 +155,8 @@ static void set_start(struct sftp_state *st, const char *start)
 static int set_limits(struct sftp_state *st)
 {
 	const struct session *s = st->s;
-	uint32_t handles = s->conf && s->conf->limits.sftp_handles
-				   ? s->conf->limits.sftp_handles
-				   : SFTP_DEFAULT_HANDLES;
+	const struct sftp_conf *c = s->mconf;
+	uint32_t handles = c && c->handles ? c->handles : SFTP_DEFAULT_HANDLES;
 
 	if (s->in.cap < 4 + SFTP_SMALL_REPLY ||
 	    s->out.cap < SFTP_READDIR_REPLY + SFTP_SMALL_REPLY) {

@@ -11,8 +11,7 @@
 
 #include "clock.h"
 #include "cmd_frame.h"
-#include "conf.h"
-#include "handler.h"
+#include "core.h"
 #include "log.h"
 
 extern const struct protocol proto_cmd;
@@ -69,6 +68,8 @@ static void module(const uint8_t *data, size_t size)
 	}
 	memset(&s, 0, sizeof s);
 	s.conf = &conf;
+	s.mconf = conf_module_conf(&conf, &proto_cmd);
+	s.max_frame = conf.limits.max_frame;
 	s.started = clock_now();
 	if (buf_init(&s.in, 8192) < 0 || buf_init(&s.out, 65536) < 0)
 		abort();

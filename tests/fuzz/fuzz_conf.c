@@ -1,11 +1,38 @@
 /* libFuzzer harness: conf_parse() on arbitrary bytes must never crash,
- * leak, or accept a file and then fail a lookup on it. */
+ * leak, or accept a file and then fail a lookup on it, in the core or in a
+ * module's conf. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "conf.h"
+#include "cmd_conf.h"
+#include "core.h"
 #include "log.h"
+#include "sftp_conf.h"
+
+extern const struct protocol proto_cmd;
+extern const struct protocol proto_sftp;
+
+static void check_cmd(const struct cmd_conf *cc)
+{
+	for (size_t i = 0; i < cc->ncommands; i++)
+		if (cmd_conf_find(cc, cc->commands[i].name) == NULL ||
+		    cc->commands[i].argv[cc->commands[i].argc] != NULL)
+			__builtin_trap();
+}
+
+static void check_sftp(const struct conf *c, const struct sftp_conf *sc)
+{
+	for (size_t i = 0; i < sc->nuser_roots; i++) {
+		const struct sftp_user_root *r = &sc->user_roots[i];
+
+		if (conf_user_find(c, r->user) == NULL || r->root[0] != '/' ||
+		    sftp_conf_user_root(sc, r->user) != r->root)
+			__builtin_trap();
+	}
+	if (sc->root && sc->root[0] != '/')
+		__builtin_trap();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,14 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 			(void)conf_user_has(&c.users[i], "sftp:rw");
 		}
-		for (size_t i = 0; i < c.ncommands; i++)
-			if (conf_command_find(&c, c.commands[i].name) == NULL ||
-			    c.commands[i].argv[c.commands[i].argc] != NULL)
-				__builtin_trap();
-		for (size_t i = 0; i < c.nexports; i++)
-			if (conf_export_find(&c, c.exports[i].name) == NULL ||
-			    c.exports[i].file[0] != '/')
-				__builtin_trap();
+		check_cmd(conf_module_conf(&c, &proto_cmd));
+		check_sftp(&c, conf_module_conf(&c, &proto_sftp));
 		conf_free(&c);
 	} else if (strncmp(c.error, "fuzz:", 5) != 0) {
 		__builtin_trap();

@@ -18,6 +18,7 @@
 
 #include "handler.h"
 #include "log.h"
+#include "sftp_conf.h"
 
 extern const struct protocol proto_sftp;
 
@@ -26,7 +27,7 @@ struct harness {
 	char base[64];
 	char ro_root[96];
 	char rw_root[96];
-	struct conf conf;
+	struct sftp_conf conf;
 	struct session s;
 };
 
@@ -100,8 +101,8 @@ static void harness_init(void)
 	snprintf(H.rw_root, sizeof H.rw_root, "%s/rw", H.base);
 	populate(H.ro_root);
 	atexit(harness_cleanup);
-	H.conf.limits.sftp_handles = 16;
-	H.s.conf = &H.conf;
+	H.conf.handles = 16;
+	H.s.mconf = &H.conf;
 	if (buf_init(&H.s.in, SESSION_BUF_BASE + 65536) < 0 ||
 	    buf_init(&H.s.out, SESSION_BUF_BASE + 65536) < 0)
 		abort();

@@ -77,8 +77,8 @@ static void setup(void)
 	umask(022); /* -u changes it for the process (CK_FORK=no) */
 	memset(&sftpt, 0, sizeof sftpt);
 	make_tree();
-	sftpt.c.limits.sftp_handles = 8;
-	sftpt.s.conf = &sftpt.c;
+	sftpt.conf.handles = 8;
+	sftpt.s.mconf = &sftpt.conf;
 	ck_assert_int_eq(buf_init(&sftpt.s.in, SESSION_BUF_BASE + 65536), 0);
 	ck_assert_int_eq(buf_init(&sftpt.s.out, SESSION_BUF_BASE + 65536), 0);
 }

@@ -28,7 +28,7 @@ extern const struct protocol proto_sftp;
  */
 struct sftpt_fixture {
 	struct session s;
-	struct conf c;
+	struct sftp_conf conf;     /* the module's conf: s.mconf */
 	void *st;
 	char tmp[64];
 	char root[128];

@@ -1,4 +1,9 @@
-/* Unit tests for handler/core/conf.c: every item, every error form, lookups. */
+/*
+ * Unit tests for the configuration core (handler/core/conf*.c): the
+ * tokenizer, every core item and error form, dispatch to the modules'
+ * items and limits, lookups. The modules' own items are tested with the
+ * modules (test_cmd_conf.c, test_sftp_conf.c).
+ */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,57 +11,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <sodium.h>
+#include "cmd_conf.h"
+#include "support_conf.h"
 
-#include "conf.h"
-#include "keys.h"
-#include "log.h"
-
-static uint8_t pk_a[32], pk_b[32];
-static char line_a[KEYS_PUBLINE_MAX], line_b[KEYS_PUBLINE_MAX];
-
-static void keys_setup(void)
-{
-	uint8_t sk[64];
-
-	ck_assert_int_ge(sodium_init(), 0);
-	log_set_level(LOG_FATAL);
-	crypto_sign_keypair(pk_a, sk);
-	crypto_sign_keypair(pk_b, sk);
-	sodium_memzero(sk, sizeof sk);
-	ck_assert_int_eq(keys_format_public(pk_a, "alice@host", line_a,
-					    sizeof line_a), 0);
-	ck_assert_int_eq(keys_format_public(pk_b, "", line_b, sizeof line_b),
-			 0);
-}
-
-static int parse(struct conf *c, const char *text)
-{
-	return conf_parse(c, "t.conf", text, strlen(text));
-}
-
-/* Parses text that must fail with "t.conf:LINE: ...WHAT...". */
-static void bad(const char *text, unsigned line, const char *what)
-{
-	struct conf c;
-	char prefix[32];
-
-	ck_assert_msg(parse(&c, text) == -1, "accepted: %s", text);
-	snprintf(prefix, sizeof prefix, "t.conf:%u: ", line);
-	ck_assert_msg(strncmp(c.error, prefix, strlen(prefix)) == 0,
-		      "error \"%s\" lacks \"%s\"", c.error, prefix);
-	ck_assert_msg(strstr(c.error, what) != NULL,
-		      "error \"%s\" lacks \"%s\"", c.error, what);
-	ck_assert_ptr_null(c.users);
-	ck_assert_ptr_null(c.commands);
-	ck_assert_ptr_null(c.exports);
-}
+extern const struct protocol proto_cmd;
 
 START_TEST(all_items)
 {
 	struct conf c;
 	char text[4096];
-	const struct conf_command *cmd;
 
 	snprintf(text, sizeof text,
 		 "# a comment\n"
@@ -67,104 +30,64 @@ START_TEST(all_items)
 		 "user bob - \"%s\"\n"
 		 "user-sftp-root alice /srv/alice\n"
 		 "command uptime -- /usr/bin/uptime\n"
-		 "command grep perm=run time=5 output=1M args=3 payload=yes "
-		 "-- /bin/grep -n -e\n"
-		 "describe grep search the payload   for a pattern\n"
-		 "command-args grep PATTERN [FILE...]\n"
 		 "sftp-root /srv/files rw\n"
-		 "nbd-export disk /var/lib/images/disk.img rw a test  disk\n"
-		 "nbd-export iso /srv/debian.iso ro\n"
 		 "limit idle 60\n"
 		 "limit handshake 5\n"
 		 "limit frame 128K\n"
 		 "limit requests 8\n"
-		 "limit args 10\n"
-		 "limit arglen 1k\n"
-		 "limit cmd-time 30\n"
-		 "limit cmd-output 2M\n"
 		 "limit sftp-handles 32\n"
 		 "require-secure sftp cmd\r\n",
-		 line_a, line_b);
-	ck_assert_msg(parse(&c, text) == 0, "%s", c.error);
+		 conft_line_a, conft_line_b);
+	ck_assert_msg(conft_parse(&c, text) == 0, "%s", c.error);
 	ck_assert_str_eq(c.error, "");
 	ck_assert_str_eq(c.path, "t.conf");
 	ck_assert_str_eq(c.server_key, "/etc/handler/server_key");
 	ck_assert_uint_eq(c.nusers, 2);
 	ck_assert_str_eq(c.users[0].name, "alice");
-	ck_assert_mem_eq(c.users[0].pk, pk_a, 32);
+	ck_assert_mem_eq(c.users[0].pk, conft_pk_a, 32);
 	ck_assert_uint_eq(c.users[0].nperms, 3);
 	ck_assert_str_eq(c.users[0].perms[1], "sftp:rw");
-	ck_assert_str_eq(c.users[0].sftp_root, "/srv/alice");
 	ck_assert_str_eq(c.users[1].name, "bob");
-	ck_assert_mem_eq(c.users[1].pk, pk_b, 32);
+	ck_assert_mem_eq(c.users[1].pk, conft_pk_b, 32);
 	ck_assert_uint_eq(c.users[1].nperms, 0);
-	ck_assert_ptr_null(c.users[1].sftp_root);
-	ck_assert_uint_eq(c.ncommands, 2);
-	cmd = conf_command_find(&c, "uptime");
-	ck_assert_ptr_nonnull(cmd);
-	ck_assert_str_eq(cmd->perm, "uptime");
-	ck_assert_uint_eq(cmd->argc, 1);
-	ck_assert_str_eq(cmd->argv[0], "/usr/bin/uptime");
-	ck_assert_ptr_null(cmd->argv[1]);
-	ck_assert_uint_eq(cmd->max_args, 0);
-	ck_assert_int_eq(cmd->payload, 0);
-	ck_assert_uint_eq(cmd->time_limit_ms, 0);
-	ck_assert_ptr_null(cmd->desc);
-	cmd = conf_command_find(&c, "grep");
-	ck_assert_str_eq(cmd->perm, "run");
-	ck_assert_uint_eq(cmd->time_limit_ms, 5000);
-	ck_assert_uint_eq(cmd->output_limit, 1 << 20);
-	ck_assert_uint_eq(cmd->max_args, 3);
-	ck_assert_int_eq(cmd->payload, 1);
-	ck_assert_uint_eq(cmd->argc, 3);
-	ck_assert_str_eq(cmd->argv[2], "-e");
-	ck_assert_str_eq(cmd->desc, "search the payload for a pattern");
-	ck_assert_str_eq(cmd->args_desc, "PATTERN [FILE...]");
-	ck_assert_uint_eq(c.nexports, 2);
-	ck_assert_ptr_eq(conf_export_find(&c, "iso"), &c.exports[1]);
-	ck_assert_ptr_null(conf_export_find(&c, "nope"));
-	ck_assert_str_eq(c.exports[0].file, "/var/lib/images/disk.img");
-	ck_assert_int_eq(c.exports[0].rw, 1);
-	ck_assert_str_eq(c.exports[0].desc, "a test disk");
-	ck_assert_int_eq(c.exports[1].rw, 0);
-	ck_assert_ptr_null(c.exports[1].desc);
-	ck_assert_str_eq(c.sftp_root, "/srv/files");
-	ck_assert_int_eq(c.sftp_rw, 1);
 	ck_assert_uint_eq(c.limits.idle_ms, 60000);
 	ck_assert_uint_eq(c.limits.handshake_ms, 5000);
 	ck_assert_uint_eq(c.limits.max_frame, 128 * 1024);
-	ck_assert_uint_eq(c.limits.max_requests, 8);
-	ck_assert_uint_eq(c.limits.max_args, 10);
-	ck_assert_uint_eq(c.limits.max_arglen, 1024);
-	ck_assert_uint_eq(c.limits.cmd_time_ms, 30000);
-	ck_assert_uint_eq(c.limits.cmd_output, 2 << 20);
-	ck_assert_uint_eq(c.limits.sftp_handles, 32);
 	ck_assert_int_eq(conf_requires_secure(&c, "sftp"), 1);
 	ck_assert_int_eq(conf_requires_secure(&c, "cmd"), 1);
 	ck_assert_int_eq(conf_requires_secure(&c, "nbd"), 0);
+	/* Every module got its own conf, whatever protocol runs. */
+	for (size_t i = 0; protocols[i]; i++)
+		if (protocols[i]->conf)
+			conft_mconf(&c, protocols[i]);
 	conf_free(&c);
 	ck_assert_ptr_null(c.users);
+	ck_assert_ptr_null(c.mconf);
 }
 END_TEST
 
+/* The tokenizer, seen through the words of a cmd item. */
 START_TEST(quotes)
 {
+	const struct cmd_conf *cc;
 	struct conf c;
 
-	ck_assert_int_eq(parse(&c, "command x -- /bin/echo \"a b\" "
+	ck_assert_int_eq(conft_parse(&c, "command x -- /bin/echo \"a b\" "
 				   "\"q\\\"t\" \"\" a\"b c\"d # comment\n"
 				   "describe x \"two  spaces\" #x\n"),
 			 0);
-	ck_assert_uint_eq(c.commands[0].argc, 5);
-	ck_assert_str_eq(c.commands[0].argv[1], "a b");
-	ck_assert_str_eq(c.commands[0].argv[2], "q\"t");
-	ck_assert_str_eq(c.commands[0].argv[3], "");
-	ck_assert_str_eq(c.commands[0].argv[4], "ab cd");
-	ck_assert_str_eq(c.commands[0].desc, "two  spaces");
+	cc = conft_mconf(&c, &proto_cmd);
+	ck_assert_uint_eq(cc->commands[0].argc, 5);
+	ck_assert_str_eq(cc->commands[0].argv[1], "a b");
+	ck_assert_str_eq(cc->commands[0].argv[2], "q\"t");
+	ck_assert_str_eq(cc->commands[0].argv[3], "");
+	ck_assert_str_eq(cc->commands[0].argv[4], "ab cd");
+	ck_assert_str_eq(cc->commands[0].desc, "two  spaces");
 	conf_free(&c);
 	/* '#' inside a word is not a comment. */
-	ck_assert_int_eq(parse(&c, "command y -- /bin/echo a#b\n"), 0);
-	ck_assert_str_eq(c.commands[0].argv[1], "a#b");
+	ck_assert_int_eq(conft_parse(&c, "command y -- /bin/echo a#b\n"), 0);
+	cc = conft_mconf(&c, &proto_cmd);
+	ck_assert_str_eq(cc->commands[0].argv[1], "a#b");
 	conf_free(&c);
 }
 END_TEST
@@ -176,9 +99,6 @@ START_TEST(defaults)
 	ck_assert_int_eq(conf_load(&c, NULL), 0);
 	ck_assert_str_eq(c.path, "(embedded default)");
 	ck_assert_uint_eq(c.nusers, 0);
-	ck_assert_uint_eq(c.ncommands, 0);
-	ck_assert_ptr_null(c.sftp_root);
-	ck_assert_int_eq(c.sftp_rw, 0);
 	ck_assert_ptr_null(c.server_key);
 	ck_assert_uint_eq(c.limits.idle_ms, 300000);
 	ck_assert_uint_eq(c.limits.handshake_ms, 10000);
@@ -186,10 +106,9 @@ START_TEST(defaults)
 	ck_assert_int_eq(conf_requires_secure(&c, "cmd"), 1);
 	conf_free(&c);
 	/* An empty file gets the same limits (defaults live in one table). */
-	ck_assert_int_eq(parse(&c, ""), 0);
+	ck_assert_int_eq(conft_parse(&c, ""), 0);
 	ck_assert_uint_eq(c.limits.idle_ms, 300000);
-	ck_assert_uint_eq(c.limits.cmd_output, 16 << 20);
-	ck_assert_uint_eq(c.limits.sftp_handles, 64);
+	ck_assert_uint_eq(c.limits.max_frame, 65536);
 	conf_free(&c);
 }
 END_TEST
@@ -201,16 +120,16 @@ START_TEST(lookups)
 	uint8_t other[32] = { 1 };
 
 	snprintf(text, sizeof text, "user alice a,b %s\nuser bob c %s\n",
-		 line_a, line_b);
-	ck_assert_int_eq(parse(&c, text), 0);
+		 conft_line_a, conft_line_b);
+	ck_assert_int_eq(conft_parse(&c, text), 0);
 	ck_assert_ptr_eq(conf_user_find(&c, "bob"), &c.users[1]);
 	ck_assert_ptr_null(conf_user_find(&c, "carol"));
-	ck_assert_ptr_eq(conf_user_by_key(&c, pk_a), &c.users[0]);
+	ck_assert_ptr_eq(conf_user_by_key(&c, conft_pk_a), &c.users[0]);
 	ck_assert_ptr_null(conf_user_by_key(&c, other));
 	ck_assert_int_eq(conf_user_has(&c.users[0], "b"), 1);
 	ck_assert_int_eq(conf_user_has(&c.users[0], "c"), 0);
 	ck_assert_int_eq(conf_user_has(NULL, "a"), 0);
-	ck_assert_ptr_null(conf_command_find(&c, "x"));
+	ck_assert_ptr_null(conf_module_conf(&c, NULL));
 	conf_free(&c);
 }
 END_TEST
@@ -221,11 +140,11 @@ START_TEST(keys_agree)
 	uint8_t pk[32];
 	const char *why;
 
-	conf_key_fingerprint(pk_a, fp1, sizeof fp1);
-	keys_fingerprint(pk_a, fp2);
+	conf_key_fingerprint(conft_pk_a, fp1, sizeof fp1);
+	keys_fingerprint(conft_pk_a, fp2);
 	ck_assert_str_eq(fp1, fp2);
-	ck_assert_int_eq(conf_parse_pubkey(line_a, pk, &why), 0);
-	ck_assert_mem_eq(pk, pk_a, 32);
+	ck_assert_int_eq(conf_parse_pubkey(conft_line_a, pk, &why), 0);
+	ck_assert_mem_eq(pk, conft_pk_a, 32);
 	ck_assert_int_eq(conf_parse_pubkey("ssh-rsa AAAA", pk, &why), -1);
 	ck_assert_int_eq(conf_parse_pubkey("ssh-ed25519 !!!!", pk, &why), -1);
 	/* A valid base64 blob of the wrong type. */
@@ -238,67 +157,38 @@ START_TEST(errors)
 {
 	char text[2048], big[CONF_LINE_MAX + 64];
 
-	bad("frobnicate 1\n", 1, "unknown keyword");
-	bad("\n# c\nlimit idle 1x\n", 3, "bad value");
-	bad("limit idle 0\n", 1, "bad value");
-	bad("limit idle 99999999999999999999999\n", 1, "bad value");
-	bad("limit frame 17M\n", 1, "bad value");
-	bad("limit idle -1\n", 1, "bad value");
-	bad("limit nosuch 1\n", 1, "unknown limit");
-	bad("limit idle 5\nlimit idle 6\n", 2, "duplicate limit");
-	bad("limit idle\n", 1, "missing arguments");
-	bad("limit idle 1 2\n", 1, "too many arguments");
-	bad("server-key\n", 1, "missing arguments");
-	bad("server-key /a\nserver-key /b\n", 2, "duplicate server-key");
-	bad("user alice - ssh-ed25519 AAAA!!\n", 1, "bad base64");
-	bad("user alice - ssh-rsa AAAAB3NzaC1yc2E\n", 1, "ssh-ed25519");
-	bad("user alice -\n", 1, "missing arguments");
-	bad("user alice - ssh-ed25519\n", 1, "missing base64 key");
-	snprintf(text, sizeof text, "user al/ice - %s\n", line_a);
-	bad(text, 1, "bad user name");
-	snprintf(text, sizeof text, "user alice a,,b %s\n", line_a);
-	bad(text, 1, "permission list");
-	snprintf(text, sizeof text, "user alice a,b! %s\n", line_a);
-	bad(text, 1, "bad permission name");
+	conft_bad("frobnicate 1\n", 1, "unknown keyword");
+	conft_bad("\n# c\nlimit idle 1x\n", 3, "bad value");
+	conft_bad("limit idle 0\n", 1, "bad value");
+	conft_bad("limit idle 99999999999999999999999\n", 1, "bad value");
+	conft_bad("limit frame 17M\n", 1, "bad value");
+	conft_bad("limit idle -1\n", 1, "bad value");
+	conft_bad("limit nosuch 1\n", 1, "unknown limit");
+	conft_bad("limit idle 5\nlimit idle 6\n", 2, "duplicate limit");
+	conft_bad("limit idle\n", 1, "missing arguments");
+	conft_bad("limit idle 1 2\n", 1, "too many arguments");
+	conft_bad("server-key\n", 1, "missing arguments");
+	conft_bad("server-key /a\nserver-key /b\n", 2, "duplicate server-key");
+	conft_bad("user alice - ssh-ed25519 AAAA!!\n", 1, "bad base64");
+	conft_bad("user alice - ssh-rsa AAAAB3NzaC1yc2E\n", 1, "ssh-ed25519");
+	conft_bad("user alice -\n", 1, "missing arguments");
+	conft_bad("user alice - ssh-ed25519\n", 1, "missing base64 key");
+	snprintf(text, sizeof text, "user al/ice - %s\n", conft_line_a);
+	conft_bad(text, 1, "bad user name");
+	snprintf(text, sizeof text, "user alice a,,b %s\n", conft_line_a);
+	conft_bad(text, 1, "permission list");
+	snprintf(text, sizeof text, "user alice a,b! %s\n", conft_line_a);
+	conft_bad(text, 1, "bad permission name");
 	snprintf(text, sizeof text, "user alice - %s\nuser alice - %s\n",
-		 line_a, line_b);
-	bad(text, 2, "duplicate user");
-	bad("user-sftp-root nobody /x\n", 1, "unknown user");
-	snprintf(text, sizeof text, "user alice - %s\nuser-sftp-root alice x\n",
-		 line_a);
-	bad(text, 2, "absolute path");
-	bad("command x /bin/true y\n", 1, "unknown command option");
-	bad("command x perm=a\n", 1, "missing arguments");
-	bad("command x perm=a --\n", 1, "missing program");
-	bad("command x perm=a time=a\n", 1, "bad value");
-	bad("command x time=1 time=2 -- /bin/true\n", 1, "duplicate command");
-	bad("command x payload=maybe -- /bin/true\n", 1, "bad value");
-	bad("command x args=99999 -- /bin/true\n", 1, "bad value");
-	bad("command x -- true\n", 1, "absolute path");
-	bad("command help -- /bin/true\n", 1, "builtin");
-	bad("command x -- /bin/a\ncommand x -- /bin/b\n", 2,
-	    "duplicate command");
-	bad("describe x hello\n", 1, "unknown command");
-	bad("command x -- /bin/a\ndescribe x a\ndescribe x b\n", 3,
-	    "duplicate describe");
-	bad("command x -- /bin/a\ncommand-args x A\ncommand-args x B\n", 3,
-	    "duplicate command-args");
-	bad("sftp-root /srv maybe\n", 1, "ro or rw");
-	bad("sftp-root srv ro\n", 1, "absolute path");
-	bad("sftp-root /a ro\nsftp-root /b ro\n", 2, "duplicate sftp-root");
-	bad("nbd-export d /x maybe\n", 1, "ro or rw");
-	bad("nbd-export d x ro\n", 1, "absolute path");
-	bad("nbd-export d /x\n", 1, "missing arguments");
-	bad("nbd-export d /x ro\nnbd-export d /y rw\n", 2,
-	    "duplicate nbd-export");
-	bad("nbd-export -d /x ro\n", 1, "bad export name");
-	bad("command x -- /bin/echo \"open\n", 1, "unterminated quote");
-	bad("limit idle 5\001\n", 1, "control character");
-	bad("require-secure a/b\n", 1, "bad protocol name");
+		 conft_line_a, conft_line_b);
+	conft_bad(text, 2, "duplicate user");
+	conft_bad("command x -- /bin/echo \"open\n", 1, "unterminated quote");
+	conft_bad("limit idle 5\001\n", 1, "control character");
+	conft_bad("require-secure a/b\n", 1, "bad protocol name");
 	memset(big, 'a', sizeof big - 1);
 	big[sizeof big - 1] = 0;
 	memcpy(big, "# ", 2);
-	bad(big, 1, "line too long");
+	conft_bad(big, 1, "line too long");
 	{
 		struct conf c;
 		static const char nul[] = "limit idle 5\nlim\0it\n";
@@ -314,7 +204,8 @@ START_TEST(first_error_kept)
 {
 	struct conf c;
 
-	ck_assert_int_eq(parse(&c, "limit idle 1\nbogus\nlimit idle 2\n"), -1);
+	ck_assert_int_eq(conft_parse(&c, "limit idle 1\nbogus\nlimit idle 2\n"),
+			 -1);
 	ck_assert_str_eq(c.error, "t.conf:2: unknown keyword \"bogus\"");
 }
 END_TEST
@@ -344,14 +235,89 @@ START_TEST(load_file)
 }
 END_TEST
 
+/* nbd-export left the core; it comes back with the nbd module. */
+START_TEST(nbd_export_unknown)
+{
+	conft_bad("nbd-export disk /var/lib/images/disk.img rw a disk\n", 1,
+		  "unknown keyword \"nbd-export\"");
+}
+END_TEST
+
+/*
+ * A module's items and limits go through the same lines: its errors carry
+ * file:line, the core checks its argument counts, and a module limit set
+ * twice is refused like a core one.
+ */
+START_TEST(module_dispatch)
+{
+	const struct cmd_conf *cc;
+	struct conf c;
+
+	conft_bad("limit idle 5\n\ncommand x -- true\n", 3,
+		  "command x: program must be an absolute path");
+	conft_bad("# c\ndescribe\n", 2, "describe: missing arguments");
+	conft_bad("sftp-root /a ro extra\n", 1,
+		  "sftp-root: too many arguments");
+	conft_bad("limit requests 5\nlimit idle 5\nlimit requests 6\n", 3,
+		  "duplicate limit requests");
+	conft_bad("limit requests 0\n", 1,
+		  "limit requests: bad value \"0\" (1..1024)");
+	ck_assert_int_eq(conft_parse(&c, "limit requests 5\nlimit args 7\n"),
+			 0);
+	cc = conft_mconf(&c, &proto_cmd);
+	ck_assert_uint_eq(cc->max_requests, 5);
+	ck_assert_uint_eq(cc->max_args, 7);
+	conf_free(&c);
+}
+END_TEST
+
+static void check_limit(const struct conf_module *m, const struct conf_limit *d)
+{
+	uint64_t top = d->kind == CONF_LIMIT_TIME ? d->max * 1000 : d->max;
+
+	ck_assert_msg(d->size == 4 || d->size == 8, "%s: size", d->name);
+	ck_assert_msg(d->offset + d->size <= m->size, "%s: offset", d->name);
+	ck_assert_msg(d->min <= d->def && d->def <= d->max, "%s: default",
+		      d->name);
+	ck_assert_msg(d->size == 8 || top <= UINT32_MAX, "%s: range", d->name);
+}
+
+/* Keywords and limit names are one namespace; tables are well formed. */
+START_TEST(owner_tables)
+{
+	const char *seen[256];
+	size_t n = 0;
+
+	for (size_t i = 0; i < conf_owners(); i++) {
+		const struct conf_module *m = conf_owner(i);
+		size_t k;
+
+		for (k = 0; m && m->items && m->items[k].keyword; k++)
+			seen[n++] = m->items[k].keyword;
+		for (k = 0; m && m->limits && m->limits[k].name; k++) {
+			check_limit(m, &m->limits[k]);
+			seen[n++] = m->limits[k].name;
+		}
+		ck_assert_uint_le(k, CONF_MODULE_LIMITS_MAX);
+		ck_assert_uint_lt(n, 200);
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++)
+			ck_assert_msg(strcmp(seen[i], seen[k]) != 0,
+				      "\"%s\" declared twice", seen[i]);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
 	TCase *core = tcase_create("core");
 	TCase *errs = tcase_create("errors");
+	TCase *mods = tcase_create("modules");
 
-	tcase_add_checked_fixture(core, keys_setup, NULL);
-	tcase_add_checked_fixture(errs, keys_setup, NULL);
+	tcase_add_checked_fixture(core, conft_setup, NULL);
+	tcase_add_checked_fixture(errs, conft_setup, NULL);
+	tcase_add_checked_fixture(mods, conft_setup, NULL);
 	tcase_add_test(core, all_items);
 	tcase_add_test(core, quotes);
 	tcase_add_test(core, defaults);
@@ -360,18 +326,16 @@ static Suite *conf_suite(void)
 	tcase_add_test(errs, errors);
 	tcase_add_test(errs, first_error_kept);
 	tcase_add_test(errs, load_file);
+	tcase_add_test(mods, nbd_export_unknown);
+	tcase_add_test(mods, module_dispatch);
+	tcase_add_test(mods, owner_tables);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, errs);
+	suite_add_tcase(s, mods);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(conf_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
+	return conft_run(conf_suite());
 }

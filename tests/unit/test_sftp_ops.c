@@ -222,8 +222,8 @@ START_TEST(conf_roots_and_permissions)
 	static struct conf_user u;
 	uint8_t h[SFTP_HANDLE_LEN];
 
-	sftpt.c.sftp_root = sftpt.root;
-	sftpt.c.sftp_rw = 1;
+	sftpt.conf.root = sftpt.root;
+	sftpt.conf.rw = 1;
 	memset(&u, 0, sizeof u);
 	strcpy(u.name, "alice");
 	u.perms = none;
@@ -252,6 +252,36 @@ START_TEST(conf_roots_and_permissions)
 }
 END_TEST
 
+/* A user's own root (user-sftp-root) wins over sftp-root. */
+START_TEST(conf_user_root)
+{
+	static char *ro[] = { "sftp:ro" };
+	static struct conf_user u;
+	struct sftp_user_root ur;
+	uint8_t h[SFTP_HANDLE_LEN];
+
+	memset(&u, 0, sizeof u);
+	strcpy(u.name, "alice");
+	u.perms = ro;
+	u.nperms = 1;
+	memset(&ur, 0, sizeof ur);
+	strcpy(ur.user, "alice");
+	ur.root = sftpt.root;
+	sftpt.conf.root = sftpt.outside;
+	sftpt.conf.rw = 1;
+	sftpt.conf.user_roots = &ur;
+	sftpt.conf.nuser_roots = 1;
+	sftpt.s.user = &u;
+	sftpt_start_init(NULL, NULL, NULL);
+	ck_assert_uint_eq(sftpt_open_file(2, "/hello.txt", SSH_FXF_READ, h), 0);
+	ck_assert_uint_eq(sftpt_open_file(3, "/secret", SSH_FXF_READ, h),
+			  SSH_FX_NO_SUCH_FILE);
+	ck_assert_uint_eq(sftpt_open_file(4, "x",
+					  SSH_FXF_WRITE | SSH_FXF_CREAT, h),
+			  SSH_FX_PERMISSION_DENIED);
+}
+END_TEST
+
 static Suite *sftp_ops_suite(void)
 {
 	Suite *s = suite_create("sftp_ops");
@@ -265,6 +295,7 @@ static Suite *sftp_ops_suite(void)
 	tcase_add_test(tc, umask_and_sync_options);
 	tcase_add_test(tc, open_refuses_non_regular);
 	tcase_add_test(tc, conf_roots_and_permissions);
+	tcase_add_test(tc, conf_user_root);
 	suite_add_tcase(s, tc);
 	return s;
 }

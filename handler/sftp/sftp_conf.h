@@ -1,0 +1,34 @@
+/*
+ * The sftp module's configuration (docs/conf.md): the default root
+ * (`sftp-root PATH ro|rw`), per-user roots (`user-sftp-root USER PATH`)
+ * and the handle limit (`limit sftp-handles`). sftp_conf.c parses them into
+ * struct sftp_conf, which the module gets as s->mconf.
+ */
+#ifndef SFTP_CONF_H
+#define SFTP_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+/* A root for one user, keyed by the user's name. */
+struct sftp_user_root {
+	char user[CONF_NAME_MAX];
+	char *root;
+};
+
+struct sftp_conf {
+	char *root;                /* default root, or NULL */
+	int rw;                    /* the default root is writable */
+	struct sftp_user_root *user_roots;
+	size_t nuser_roots;
+	uint32_t handles;          /* limit sftp-handles: open at once */
+};
+
+extern const struct conf_module sftp_conf_module;
+
+/* The root configured for user, or NULL (c may be NULL: none). */
+const char *sftp_conf_user_root(const struct sftp_conf *c, const char *user);
+
+#endif
