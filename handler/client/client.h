@@ -1,8 +1,10 @@
 /*
  * handler-client's parts (docs/handler-client.1). main.c parses
  * the command line; client_conn.c connects (fds 6/7 or --exec) and loads
- * the keys; client_loop.c runs the secure layer over the connection and
- * drives a mode: client_cmd.c (run, caps, ping) or client_tunnel.c.
+ * the keys; client_loop.c runs the transport (transport.h: the secure
+ * layer over the connection) and drives a mode: client_cmd.c (run, caps,
+ * ping), client_batch.c or client_tunnel.c. client_output.c has the
+ * messages and output helpers all of them use.
  */
 #ifndef CLIENT_H
 #define CLIENT_H
@@ -14,6 +16,7 @@
 #include "buf.h"
 #include "proc.h"
 #include "secure.h"
+#include "transport.h"
 
 /* Exit codes besides the remote command's own status. */
 #define CLIENT_EXIT_PROTO 100   /* protocol, auth, permission errors */
@@ -50,17 +53,14 @@ struct client_mode {
 };
 
 struct client {
-	int rfd, wfd;
+	int rfd, wfd;             /* the connection (closed here for --exec) */
 	struct proc server;       /* --exec: the server process */
 	int have_server;
 	struct secure *sec;
 	struct secure_identity id;
-	struct buf raw_in, raw_out;
 	struct buf in, out;       /* plaintext */
-	int raw_eof;
-	int handshaken;
-	int peer_closed;          /* the server's FINAL arrived */
-	int write_dead;
+	/* Over rfd/wfd with sec; t.peer_final: the server's FINAL arrived. */
+	struct transport t;
 	int close_out;            /* the mode is done sending: FINAL now */
 	size_t agent_keys;        /* ed25519 keys in the agent (-a, no -k) */
 	int retry_ok;             /* a refusal is not final: another key */
@@ -103,7 +103,7 @@ int client_batch(const struct client_opts *o);
 /* ---- client_tunnel.c ---- */
 int client_tunnel(const struct client_opts *o);
 
-/* ---- messages and output (client_conn.c) ---- */
+/* ---- messages and output (client_output.c) ---- */
 /* Writes all n bytes, waiting in poll if fd was made non-blocking. */
 int client_write_all(int fd, const uint8_t *p, size_t n);
 /*

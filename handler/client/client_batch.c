@@ -299,7 +299,7 @@ static int batch_step(struct client *c, void *ctx)
 		return CLIENT_EXIT_TEMP;
 	if (b->head == b->n)
 		return b->code;
-	if (c->peer_closed) {
+	if (c->t.peer_final) {
 		client_error("the server ended the session before answering");
 		return CLIENT_EXIT_TEMP;
 	}

@@ -103,15 +103,6 @@ static void on_error(struct cmd_client *cc, const struct cmd_hdr *h,
 	cc->limited = 1;
 }
 
-int client_exit_code(uint8_t kind, uint32_t v, int limited)
-{
-	if (kind == CMD_EXIT_SIGNAL)
-		return 128 + (int)(v & 127);
-	if (v == 0 && limited)
-		return CLIENT_EXIT_PROTO;
-	return v > 255 ? 255 : (int)v;
-}
-
 static void on_exit_frame(struct cmd_client *cc, const struct cmd_hdr *h,
 			  const uint8_t *body)
 {
@@ -218,7 +209,7 @@ static int cmd_step(struct client *c, void *ctx)
 		client_error("no answer to the cancel; giving up");
 		finish(cc, 128 + SIGINT);
 	}
-	if (!cc->done && c->peer_closed) {
+	if (!cc->done && c->t.peer_final) {
 		client_error("the server ended the session without an answer");
 		finish(cc, CLIENT_EXIT_TEMP);
 	}

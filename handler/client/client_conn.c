@@ -5,9 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,50 +19,8 @@
 #include "log.h"
 #include "sshagent.h"
 
-#define CLIENT_RAW_CAP (4 * (SECURE_FRAME_MAX + 1024))
 #define CLIENT_IN_CAP (CLIENT_FRAME_MAX + CMD_HDR_LEN + SECURE_FRAME_MAX)
 #define CLIENT_OUT_CAP (4 * SECURE_FRAME_MAX)
-
-void client_error(const char *fmt, ...)
-{
-	char msg[1024], line[1200];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	/* Errors are shown even with -q: the exit code alone says too little. */
-	n = snprintf(line, sizeof line, "%s: error: ", log_program());
-	if (n < 0 || (size_t)n >= sizeof line)
-		return;
-	log_escape(line + n, sizeof line - (size_t)n - 1, msg, strlen(msg));
-	n = (int)strlen(line);
-	line[n++] = '\n';
-	if (write(2, line, (size_t)n) < 0)
-		return;
-}
-
-int client_write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { fd, POLLOUT, 0 };
-
-			poll(&pfd, 1, -1);
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* -p: a public key line, or the name of a file holding one. */
 static int load_server_key(const char *spec, uint8_t pk[32])
@@ -244,15 +200,22 @@ int client_open(struct client *c, const struct client_opts *o)
 		client_error("bad user name or out of memory");
 		return CLIENT_EXIT_PROTO;
 	}
-	if (buf_init(&c->raw_in, CLIENT_RAW_CAP) < 0 ||
-	    buf_init(&c->raw_out, CLIENT_RAW_CAP) < 0 ||
-	    buf_init(&c->in, CLIENT_IN_CAP) < 0 ||
+	if (buf_init(&c->in, CLIENT_IN_CAP) < 0 ||
 	    buf_init(&c->out, CLIENT_OUT_CAP) < 0) {
 		client_error("out of memory");
 		return CLIENT_EXIT_TEMP;
 	}
 	r = connect_fds(c, o);
-	return r;
+	if (r)
+		return r;
+	/* We accept the server's frames up to SECURE_FRAME_MAX (above), so
+	 * that is what a cut stream is judged by. */
+	if (transport_init(&c->t, c->rfd, c->wfd, c->sec, &c->in, &c->out,
+			   SECURE_FRAME_MAX) < 0) {
+		client_error("out of memory");
+		return CLIENT_EXIT_TEMP;
+	}
+	return 0;
 }
 
 /* Waits a little for an --exec server, then makes sure it is gone. */
@@ -282,8 +245,7 @@ int client_close(struct client *c, int code)
 		proc_release(&c->server);
 	}
 	keys_identity_free(&c->id);
-	buf_free_secret(&c->raw_in);
-	buf_free_secret(&c->raw_out);
+	transport_free(&c->t);
 	buf_free_secret(&c->in);
 	buf_free_secret(&c->out);
 	return code;

@@ -1,12 +1,11 @@
 /*
- * handler-client's one poll loop: raw bytes on the connection, the secure
- * layer between them and the plaintext buffers, and the mode's own fds
- * (stdin for a payload or a tunnel). Rebuilt each pass from what the
- * buffers allow, like the server's.
+ * handler-client's one poll loop: the transport (transport.h: the secure
+ * layer between the connection and the plaintext buffers) and the mode's
+ * own fds (stdin for a payload or a tunnel). Rebuilt each pass from what
+ * the buffers allow, like the server's.
  */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "client.h"
 #include "clock.h"
@@ -24,93 +23,57 @@ struct loop_state {
 	uint64_t handshake_until;
 };
 
-static void net_read(struct client *c)
-{
-	ssize_t n = buf_read_fd(&c->raw_in, c->rfd);
-
-	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
-		return;
-	if (n < 0)
-		log_debug("read: %s", strerror(errno));
-	c->raw_eof = 1;
-}
-
-static void net_write(struct client *c)
-{
-	ssize_t n = buf_write_fd(&c->raw_out, c->wfd);
-
-	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
-		return;
-	c->write_dead = 1;
-	buf_clear(&c->raw_out);
-}
-
-/* Raw EOF with a frame that can never complete: the stream was cut. */
-static int truncated(const struct client *c)
-{
-	return c->raw_eof && !c->peer_closed &&
-	       (buf_len(&c->raw_in) == 0 ||
-		buf_room(&c->in) >= SECURE_FRAME_MAX);
-}
-
-/* The secure layer's part of a pass; an exit code on failure, else -1. */
-static int transport(struct client *c)
+/* The handshake, then frames in; an exit code on failure, else -1. */
+static int secure_step(struct client *c)
 {
 	int r;
 
-	if (!c->handshaken) {
-		r = secure_handshake(c->sec, &c->raw_in, &c->raw_out);
-		if (r == SECURE_ERROR) {
+	if (!c->t.handshaken) {
+		r = transport_handshake(&c->t);
+		if (r == TRANSPORT_ERROR) {
 			c->auth_refused = 1;
 			if (c->retry_ok)
-				log_debug("%s", secure_error(c->sec));
+				log_debug("%s", transport_error(&c->t));
 			else
-				client_error("%s", secure_error(c->sec));
+				client_error("%s", transport_error(&c->t));
 			return CLIENT_EXIT_PROTO;
 		}
-		if (r == SECURE_AGAIN) {
-			if (c->raw_eof) {
+		if (r == TRANSPORT_AGAIN) {
+			if (c->t.raw_eof) {
 				client_error("connection closed during the "
 					     "handshake");
 				return CLIENT_EXIT_TEMP;
 			}
 			return -1;
 		}
-		c->handshaken = 1;
 		log_debug("authenticated");
 	}
-	if (!c->peer_closed) {
-		r = secure_open(c->sec, &c->raw_in, &c->in);
-		if (r == SECURE_ERROR) {
-			client_error("%s", secure_error(c->sec));
-			return CLIENT_EXIT_PROTO;
-		}
-		if (r == SECURE_READY || secure_closed_in(c->sec))
-			c->peer_closed = 1;
+	/* A cut stream is judged after the mode's step (process()). */
+	if (transport_open(&c->t) == TRANSPORT_ERROR) {
+		client_error("%s", transport_error(&c->t));
+		return CLIENT_EXIT_PROTO;
 	}
 	return -1;
 }
 
 static void seal(struct client *c, struct loop_state *ls)
 {
-	if (!c->handshaken || c->write_dead)
+	if (c->t.out_dead)
 		return;
-	if (buf_len(&c->out) &&
-	    secure_seal(c->sec, &c->out, &c->raw_out) == SECURE_ERROR) {
-		client_error("%s", secure_error(c->sec));
+	if (transport_seal(&c->t) == TRANSPORT_ERROR) {
+		client_error("%s", transport_error(&c->t));
 		if (ls->code < 0)
 			ls->code = CLIENT_EXIT_TEMP;
 	}
-	if ((ls->code >= 0 || c->close_out) && buf_len(&c->out) == 0 &&
-	    !secure_closed_out(c->sec))
-		secure_close(c->sec, &c->raw_out);
+	if (ls->code >= 0 || c->close_out)
+		transport_close(&c->t);
 }
 
 static int finished(struct client *c, struct loop_state *ls, uint64_t now)
 {
 	if (ls->code < 0)
 		return 0;
-	if (ls->broken || c->write_dead || !c->handshaken)
+	if (ls->broken || c->t.out_dead || !c->t.handshaken)
 		return 1;
 	/* Our FINAL out and the server's in, but never longer than this:
 	 * the answer is already complete. */
@@ -118,9 +81,9 @@ static int finished(struct client *c, struct loop_state *ls, uint64_t now)
 		ls->linger_until = now + CLIENT_LINGER_MS * NS_PER_MS;
 	if (now >= ls->linger_until)
 		return 1;
-	if (!secure_closed_out(c->sec) || buf_len(&c->raw_out))
+	if (!transport_flushed(&c->t))
 		return 0;
-	return c->peer_closed || c->raw_eof;
+	return c->t.peer_final || c->t.raw_eof || c->t.failed;
 }
 
 static void process(struct client *c, const struct client_mode *m, void *ctx,
@@ -128,28 +91,27 @@ static void process(struct client *c, const struct client_mode *m, void *ctx,
 {
 	int r;
 
-	if (ls->code < 0 && !c->write_dead) {
-		r = transport(c);
+	if (ls->code < 0 && !c->t.out_dead) {
+		r = secure_step(c);
 		if (r >= 0) {
 			ls->code = r;
 			ls->broken = 1;
 		}
-	} else if (c->handshaken && !c->peer_closed) {
+	} else if (c->t.handshaken && !c->t.peer_final && !c->t.failed) {
 		/* Draining until the server's FINAL: discard what comes. */
-		if (secure_open(c->sec, &c->raw_in, &c->in) != SECURE_AGAIN)
-			c->peer_closed = 1;
+		transport_open(&c->t);
 		buf_clear(&c->in);
 	}
-	if (ls->code < 0 && c->handshaken) {
+	if (ls->code < 0 && c->t.handshaken) {
 		r = m->step(c, ctx);
 		if (r >= 0)
 			ls->code = r;
 	}
-	if (ls->code < 0 && c->write_dead) {
+	if (ls->code < 0 && c->t.out_dead) {
 		client_error("connection closed by the server");
 		ls->code = CLIENT_EXIT_TEMP;
 	}
-	if (ls->code < 0 && truncated(c)) {
+	if (ls->code < 0 && transport_cut(&c->t)) {
 		client_error("connection closed by the server before the "
 			     "end of the session");
 		ls->code = CLIENT_EXIT_TEMP;
@@ -172,17 +134,17 @@ int client_loop(struct client *c, const struct client_mode *m, void *ctx)
 
 		if (finished(c, &ls, now))
 			break;
-		if (!c->raw_eof && buf_room(&c->raw_in) > 0) {
-			pfd[n] = (struct pollfd){ c->rfd, POLLIN, 0 };
+		if (transport_want_in(&c->t)) {
+			pfd[n] = (struct pollfd){ c->t.fd_in, POLLIN, 0 };
 			in_at = (int)n++;
 		}
-		if (!c->write_dead && buf_len(&c->raw_out) > 0) {
-			pfd[n] = (struct pollfd){ c->wfd, POLLOUT, 0 };
+		if (transport_want_out(&c->t)) {
+			pfd[n] = (struct pollfd){ c->t.fd_out, POLLOUT, 0 };
 			out_at = (int)n++;
 		}
-		if (ls.code < 0 && c->handshaken && m->pollfds)
+		if (ls.code < 0 && c->t.handshaken && m->pollfds)
 			nmod = m->pollfds(c, ctx, pfd + n, CLIENT_MAX_FDS);
-		if (!c->handshaken)
+		if (!c->t.handshaken)
 			deadline = ls.handshake_until;
 		else if (ls.code < 0 && m->deadline)
 			deadline = m->deadline(c, ctx);
@@ -193,13 +155,14 @@ int client_loop(struct client *c, const struct client_mode *m, void *ctx)
 			client_error("poll: %s", strerror(errno));
 			return CLIENT_EXIT_TEMP;
 		}
-		if (in_at >= 0 && pfd[in_at].revents)
-			net_read(c);
+		if (in_at >= 0 && pfd[in_at].revents &&
+		    transport_read(&c->t) == TRANSPORT_IO_FAILED)
+			log_debug("read: %s", strerror(errno));
 		if (out_at >= 0 && pfd[out_at].revents)
-			net_write(c);
+			transport_write(&c->t);
 		if (nmod && m->events)
 			m->events(c, ctx, pfd + n, nmod);
-		if (!c->handshaken && ls.code < 0 &&
+		if (!c->t.handshaken && ls.code < 0 &&
 		    clock_now() >= ls.handshake_until) {
 			client_error("handshake timeout");
 			ls.code = CLIENT_EXIT_TEMP;

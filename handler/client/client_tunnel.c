@@ -34,7 +34,7 @@ static int tunnel_step(struct client *c, void *ctx)
 	/* Our side ended: FINAL goes out, the server's bytes still come in. */
 	if (t->stdin_eof)
 		c->close_out = 1;
-	if (c->peer_closed) {
+	if (c->t.peer_final) {
 		close(1);
 		return 0;
 	}

@@ -9,9 +9,7 @@
 #define CORE_H
 
 #include "handler.h"
-
-/* The secure layer's raw buffers hold this many encrypted frames. */
-#define SESSION_RAW_FRAMES 4
+#include "transport.h"
 
 /* The modules, in protocols.c. */
 const struct protocol *protocol_find(const char *name);
@@ -137,8 +135,7 @@ void peer_init(struct peer_info *p, struct peer_store *st, int fd);
 /* "ip:port", "ip", or "-" into dst, for the one log line. */
 void peer_format(const struct peer_info *p, char *dst, size_t size);
 
-/* The transport between the fds and s->in/s->out (loop.c). */
-struct secure;
+/* The poll loop over the transport between the fds and s->in/s->out. */
 struct loop {
 	struct session *s;
 	const struct protocol *proto;
@@ -146,21 +143,13 @@ struct loop {
 	int argc;
 	char **argv;
 	int started;               /* proto->start() has run */
-	int fd_in, fd_out;         /* normally 0 and 1; left open at the end */
+	struct transport t;        /* fds 0 and 1 (left open), plain or secure */
 	int same_socket;           /* fd_in and fd_out are one socket */
-	int raw_eof;               /* fd_in hit EOF */
-	int truncated;             /* raw EOF without the peer's FINAL */
 	int out_shut;              /* shutdown(SHUT_WR) done */
-	int out_dead;              /* fd 1 failed (EPIPE...): nothing more */
 	int auth_failed;           /* handshake refused or timed out */
 	int fl_in, fl_out;         /* fd flags before we made them non-blocking */
 	const char *why;           /* first abnormal end, one word, or NULL */
 	int ending;                /* exit code decided, flushing; -1 none */
-	struct secure *sec;        /* NULL for the plain transport */
-	int handshaken;            /* secure handshake done */
-	int sec_failed;            /* a frame failed: no more frames either way */
-	struct buf raw_in, raw_out;
-	uint64_t raw_bytes_in, raw_bytes_out;
 	uint64_t last_io;          /* clock_now() of the last byte either way */
 	uint64_t handshake_deadline;
 	/* Called once the handshake completes: sets s->user; 0 or exit code. */

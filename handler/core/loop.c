@@ -2,8 +2,8 @@
  * The one poll loop of a connection. Each pass rebuilds the poll set from
  * what the buffers allow (read fd 0 only while there is room, write fd 1
  * only while there is something queued), then moves bytes, runs the
- * transport (plain, or the secure layer between raw and plaintext buffers)
- * and calls the module. Timers (idle, handshake, the module's deadline)
+ * transport (transport.h: plain, or the secure layer between raw and
+ * plaintext buffers) and calls the module. Timers (idle, handshake, the module's deadline)
  * become the poll timeout. No threads, no signals: children are the
  * module's pidfds in the same poll set.
  */
@@ -21,14 +21,6 @@
 #include "fdutil.h"
 #include "log.h"
 #include "secure.h"
-
-/* Largest plaintext frame the secure layer carries for us. */
-static uint32_t loop_secure_frame(const struct session *s)
-{
-	uint32_t f = s->conf->limits.max_frame;
-
-	return f == 0 || f > SECURE_FRAME_MAX ? SECURE_FRAME_MAX : f;
-}
 
 static int same_socket(int a, int b)
 {
@@ -52,27 +44,18 @@ int loop_init(struct loop *l, struct session *s, const struct protocol *p,
 	l->proto = p;
 	l->argc = argc;
 	l->argv = argv;
-	l->fd_in = fd_in;
-	l->fd_out = fd_out;
 	l->ending = -1;
-	l->sec = sec;
 	l->fl_in = fcntl(fd_in, F_GETFL);
 	l->fl_out = fcntl(fd_out, F_GETFL);
 	l->same_socket = same_socket(fd_in, fd_out);
 	s->secure = sec != NULL;
-	if (buf_init(&s->in, cap) < 0 || buf_init(&s->out, cap) < 0) {
+	/* Truncation is judged by the frame limit the secure layer was
+	 * given (session.c): the largest frame the client may send. */
+	if (transport_init(&l->t, fd_in, fd_out, sec, &s->in, &s->out,
+			   s->conf->limits.max_frame) < 0 ||
+	    buf_init(&s->in, cap) < 0 || buf_init(&s->out, cap) < 0) {
 		log_error("out of memory for buffers");
 		return -1;
-	}
-	if (sec) {
-		/* Raw buffers: whole encrypted frames, several in flight. */
-		size_t raw = SESSION_RAW_FRAMES * (SECURE_FRAME_MAX + 1024u);
-
-		if (buf_init(&l->raw_in, raw) < 0 ||
-		    buf_init(&l->raw_out, raw) < 0) {
-			log_error("out of memory for buffers");
-			return -1;
-		}
 	}
 	if (fd_nonblock(fd_in) < 0 || fd_nonblock(fd_out) < 0) {
 		log_error("cannot make fds non-blocking: %s", strerror(errno));
@@ -82,7 +65,7 @@ int loop_init(struct loop *l, struct session *s, const struct protocol *p,
 		  "one socket (shut down for writing at the end)" :
 		  "separate");
 	l->last_io = clock_now();
-	if (sec)
+	if (!l->t.handshaken)
 		l->handshake_deadline = l->last_io +
 					s->conf->limits.handshake_ms * NS_PER_MS;
 	return 0;
@@ -96,13 +79,12 @@ void loop_free(struct loop *l)
 		return;
 	/* Give the fds back as we found them (they may be shared). */
 	if (l->fl_in >= 0 && !(l->fl_in & O_NONBLOCK))
-		fd_block(l->fd_in);
+		fd_block(l->t.fd_in);
 	if (l->fl_out >= 0 && !(l->fl_out & O_NONBLOCK))
-		fd_block(l->fd_out);
+		fd_block(l->t.fd_out);
 	buf_free_secret(&s->in);
 	buf_free_secret(&s->out);
-	buf_free_secret(&l->raw_in);
-	buf_free_secret(&l->raw_out);
+	transport_free(&l->t);
 }
 
 /* The exit code a module's return value asks for, or -1 to go on. */
@@ -131,22 +113,18 @@ static void loop_end(struct loop *l, int code)
 		l->ending = code;
 }
 
-/* Plaintext bytes waiting to leave, and raw bytes queued for fd 1. */
-static struct buf *loop_outbuf(struct loop *l)
+/* The session's plaintext counters follow the transport's. */
+static void loop_count(struct loop *l)
 {
-	return l->sec ? &l->raw_out : &l->s->out;
-}
-
-static struct buf *loop_inbuf(struct loop *l)
-{
-	return l->sec ? &l->raw_in : &l->s->in;
+	l->s->bytes_in = l->t.bytes_in;
+	l->s->bytes_out = l->t.bytes_out;
 }
 
 /* An auth refusal names the peer and the user it claimed, if any. */
 static void loop_refused(struct loop *l, const char *why)
 {
-	const char *user = l->handshaken || !l->sec ? NULL :
-			   secure_peer_user(l->sec);
+	const char *user = l->t.handshaken ? NULL :
+			   secure_peer_user(l->t.sec);
 	char peer[128];
 
 	peer_format(&l->s->peer, peer, sizeof peer);
@@ -158,15 +136,14 @@ static void loop_refused(struct loop *l, const char *why)
 
 static void loop_handshake(struct loop *l)
 {
-	int r = secure_handshake(l->sec, &l->raw_in, &l->raw_out);
+	int r = transport_handshake(&l->t);
 
-	if (r == SECURE_ERROR) {
-		loop_refused(l, secure_error(l->sec));
+	if (r == TRANSPORT_ERROR) {
+		loop_refused(l, transport_error(&l->t));
 		loop_end(l, EXIT_PERM);
 		return;
 	}
-	if (r == SECURE_READY) {
-		l->handshaken = 1;
+	if (r == TRANSPORT_READY) {
 		r = l->on_auth ? l->on_auth(l) : 0;
 		if (r) {
 			loop_refused(l, "user not allowed");
@@ -174,62 +151,41 @@ static void loop_handshake(struct loop *l)
 		}
 		return;
 	}
-	if (l->raw_eof) {
+	if (l->t.raw_eof) {
 		loop_refused(l, "connection closed during the handshake");
 		loop_end(l, EXIT_TEMP);
 	}
 }
 
-/* Raw frames -> s->in; notices the peer's FINAL and truncation. */
+/* Frames -> s->in; the peer's end, clean or cut, is s->in_eof. */
 static void loop_open(struct loop *l)
 {
 	struct session *s = l->s;
-	size_t before = buf_len(&s->in);
 	int r;
 
 	if (s->in_eof)
 		return;
-	r = secure_open(l->sec, &l->raw_in, &s->in);
-	s->bytes_in += buf_len(&s->in) - before;
-	if (r == SECURE_ERROR) {
-		log_error("secure: %s", secure_error(l->sec));
-		s->in_eof = 1;
-		l->sec_failed = 1;
+	r = transport_open(&l->t);
+	if (r == TRANSPORT_ERROR) {
+		log_error("secure: %s", transport_error(&l->t));
 		loop_why(l, "secure-error");
 		loop_end(l, EXIT_PERM);
-		return;
-	}
-	if (r == SECURE_READY || secure_closed_in(l->sec)) {
-		s->in_eof = 1;
-		return;
-	}
-	/* At raw EOF, a frame still missing when s->in has room for the
-	 * largest one can never complete: the stream was cut. */
-	if (l->raw_eof && (buf_len(&l->raw_in) == 0 ||
-			   buf_room(&s->in) >= loop_secure_frame(s))) {
+	} else if (r == TRANSPORT_CUT) {
 		log_error("secure: truncated: connection closed without the "
 			  "peer's final frame");
-		l->truncated = 1;
 		loop_why(l, "truncated");
-		s->in_eof = 1;
 		s->in_truncated = 1;
 	}
+	s->in_eof = r != TRANSPORT_AGAIN;
 }
 
 static void loop_seal(struct loop *l)
 {
-	struct session *s = l->s;
-	size_t before = buf_len(&s->out);
-
-	if (buf_len(&s->out) == 0)
-		return;
-	if (secure_seal(l->sec, &s->out, &l->raw_out) == SECURE_ERROR) {
-		log_error("secure: %s", secure_error(l->sec));
-		l->sec_failed = 1;
+	if (transport_seal(&l->t) == TRANSPORT_ERROR) {
+		log_error("secure: %s", transport_error(&l->t));
 		loop_why(l, "secure-error");
 		loop_end(l, EXIT_TEMP);
 	}
-	s->bytes_out += before - buf_len(&s->out);
 }
 
 static void loop_start(struct loop *l)
@@ -253,11 +209,11 @@ static void loop_process(struct loop *l, uint64_t now)
 	struct session *s = l->s;
 	int r;
 
-	if (l->sec && !l->handshaken && l->ending < 0)
+	if (!l->t.handshaken && l->ending < 0)
 		loop_handshake(l);
-	if (l->sec && l->handshaken && !l->sec_failed)
-		loop_open(l);
-	if (!l->started && l->ending < 0 && (!l->sec || l->handshaken))
+	loop_open(l);
+	loop_count(l);
+	if (!l->started && l->ending < 0 && l->t.handshaken)
 		loop_start(l);
 	if (l->started && l->ending < 0 && p->input) {
 		r = module_code(p->input(s, l->state));
@@ -273,77 +229,39 @@ static void loop_process(struct loop *l, uint64_t now)
 				loop_end(l, r);
 		}
 	}
-	if (l->sec && l->handshaken && !l->sec_failed)
-		loop_seal(l);
+	loop_seal(l);
 	if (l->started && l->ending < 0 && s->in_eof &&
 	    buf_len(&s->out) == 0 && (!p->idle || p->idle(s, l->state)))
 		loop_end(l, EXIT_OK);
-	if (l->ending >= 0 && l->truncated)
+	if (l->ending >= 0 && l->t.truncated)
 		loop_end(l, EXIT_TEMP);
-	if (l->ending >= 0 && l->sec && l->handshaken && !l->sec_failed &&
-	    !l->out_dead && buf_len(&s->out) == 0 &&
-	    !secure_closed_out(l->sec) &&
-	    secure_close(l->sec, &l->raw_out) == SECURE_ERROR)
-		l->sec_failed = 1;
-}
-
-/* True once everything that can still be sent has been. */
-static int loop_flushed(struct loop *l)
-{
-	if (l->out_dead)
-		return 1;
-	if (buf_len(loop_outbuf(l)) > 0)
-		return 0;
-	/* After a broken frame nothing more can be sealed: what is
-	 * already encrypted goes out, the rest is dropped. */
-	if (l->sec && l->handshaken && !l->sec_failed)
-		return buf_len(&l->s->out) == 0 && secure_closed_out(l->sec);
-	return 1;
+	if (l->ending >= 0)
+		transport_close(&l->t);
 }
 
 static void loop_read(struct loop *l, uint64_t now)
 {
-	struct buf *b = loop_inbuf(l);
-	ssize_t n = buf_read_fd(b, l->fd_in);
+	ssize_t n = transport_read(&l->t);
 
-	if (n > 0) {
+	if (n > 0)
 		l->last_io = now;
-		if (l->sec)
-			l->raw_bytes_in += (uint64_t)n;
-		else
-			l->s->bytes_in += (uint64_t)n;
+	if (n != TRANSPORT_IO_FAILED)
 		return;
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return;
-	if (n < 0) {
-		log_error("read: %s", strerror(errno));
-		loop_why(l, "read-error");
-		loop_end(l, EXIT_TEMP);
-	}
-	l->raw_eof = 1;
-	if (!l->sec)
-		l->s->in_eof = 1;
+	log_error("read: %s", strerror(errno));
+	loop_why(l, "read-error");
+	loop_end(l, EXIT_TEMP);
 }
 
 static void loop_write(struct loop *l, uint64_t now)
 {
-	struct buf *b = loop_outbuf(l);
-	ssize_t n = buf_write_fd(b, l->fd_out);
+	ssize_t n = transport_write(&l->t);
 
-	if (n > 0) {
+	if (n > 0)
 		l->last_io = now;
-		if (l->sec)
-			l->raw_bytes_out += (uint64_t)n;
-		else
-			l->s->bytes_out += (uint64_t)n;
-		return;
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+	if (n != TRANSPORT_IO_FAILED)
 		return;
 	/* EPIPE, a reset: the client is gone, so is what we had queued. */
-	log_error("write: %s", n < 0 ? strerror(errno) : "nothing written");
-	l->out_dead = 1;
+	log_error("write: %s", errno ? strerror(errno) : "nothing written");
 	loop_why(l, "peer-gone");
 	loop_end(l, EXIT_TEMP);
 }
@@ -359,7 +277,7 @@ static uint64_t loop_deadline(struct loop *l)
 	const struct protocol *p = l->proto;
 	uint64_t d = loop_idle_at(l);
 
-	if (l->sec && !l->handshaken && l->handshake_deadline < d)
+	if (!l->t.handshaken && l->handshake_deadline < d)
 		d = l->handshake_deadline;
 	if (l->started && l->ending < 0 && p->deadline && p->timeout) {
 		uint64_t m = p->deadline(l->s, l->state);
@@ -376,7 +294,7 @@ static int loop_timers(struct loop *l, uint64_t now)
 	const struct protocol *p = l->proto;
 	struct session *s = l->s;
 
-	if (l->sec && !l->handshaken && l->ending < 0 &&
+	if (!l->t.handshaken && l->ending < 0 &&
 	    now >= l->handshake_deadline) {
 		loop_refused(l, "handshake timeout");
 		loop_end(l, EXIT_TEMP);
@@ -387,7 +305,7 @@ static int loop_timers(struct loop *l, uint64_t now)
 	/* Silence while the module waits on its own work (a child running,
 	 * nothing queued for the client) is not idleness. */
 	if (l->ending < 0 && l->started && buf_len(&s->out) == 0 &&
-	    buf_len(loop_outbuf(l)) == 0 && p->idle &&
+	    transport_pending(&l->t) == 0 && p->idle &&
 	    !p->idle(s, l->state)) {
 		l->last_io = now;
 		return 0;
@@ -416,11 +334,11 @@ static void loop_module_events(struct loop *l, struct pollfd *pfd, size_t n,
 
 static void loop_shutdown(struct loop *l)
 {
-	if (l->out_dead || l->out_shut)
+	if (l->t.out_dead || l->out_shut)
 		return;
 	/* Tell the client we are done writing; its half of the socket
 	 * stays open, so a shared fd 0 is not cut under anyone. */
-	if (shutdown(l->fd_out, SHUT_WR) == 0)
+	if (shutdown(l->t.fd_out, SHUT_WR) == 0)
 		l->out_shut = 1;
 }
 
@@ -435,15 +353,14 @@ int loop_run(struct loop *l)
 		int in_at = -1, out_at = -1, r;
 		uint64_t now;
 
-		if (l->ending >= 0 && loop_flushed(l))
+		if (l->ending >= 0 && transport_flushed(&l->t))
 			break;
-		if (l->ending < 0 && !l->raw_eof &&
-		    buf_room(loop_inbuf(l)) > 0) {
-			pfd[n] = (struct pollfd){ l->fd_in, POLLIN, 0 };
+		if (l->ending < 0 && transport_want_in(&l->t)) {
+			pfd[n] = (struct pollfd){ l->t.fd_in, POLLIN, 0 };
 			in_at = (int)n++;
 		}
-		if (!l->out_dead && buf_len(loop_outbuf(l)) > 0) {
-			pfd[n] = (struct pollfd){ l->fd_out, POLLOUT, 0 };
+		if (transport_want_out(&l->t)) {
+			pfd[n] = (struct pollfd){ l->t.fd_out, POLLOUT, 0 };
 			out_at = (int)n++;
 		}
 		if (l->started && l->ending < 0 && p->pollfds) {
@@ -475,6 +392,7 @@ int loop_run(struct loop *l)
 		loop_process(l, now);
 	}
 	loop_shutdown(l);
+	loop_count(l);
 	if (l->started && p->finish)
 		p->finish(l->s, l->state);
 	l->started = 0;

@@ -43,12 +43,12 @@ static int session_lookup(void *ctx, const char *name, uint8_t pk[32])
 static int session_auth(struct loop *l)
 {
 	struct session *s = l->s;
-	const char *name = secure_peer_user(l->sec);
+	const char *name = secure_peer_user(l->t.sec);
 	const struct conf_user *u;
 	uint8_t pk[32];
 	char fp[64], peer[128];
 
-	secure_peer_pk(l->sec, pk);
+	secure_peer_pk(l->t.sec, pk);
 	conf_key_fingerprint(pk, fp, sizeof fp);
 	peer_format(&s->peer, peer, sizeof peer);
 	u = name ? conf_user_find(s->conf, name) : NULL;
@@ -103,8 +103,8 @@ static void session_log(struct session_ctx *x, const char *proto, int code,
 	peer_format(&s->peer, peer, sizeof peer);
 	if (x->sec)
 		snprintf(raw, sizeof raw, " raw_in=%llu raw_out=%llu",
-			 (unsigned long long)x->l.raw_bytes_in,
-			 (unsigned long long)x->l.raw_bytes_out);
+			 (unsigned long long)x->l.t.raw_bytes_in,
+			 (unsigned long long)x->l.t.raw_bytes_out);
 	log_info("done peer=%s via=%s protocol=%s%s user=%s key=%s in=%llu "
 		 "out=%llu%s time=%llu.%03llus%s%s exit=%d",
 		 peer, s->peer.proto, proto, x->sec ? "+secure" : "",

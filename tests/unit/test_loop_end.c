@@ -149,7 +149,7 @@ START_TEST(reader_gone_pipe)
 	ck_assert_int_eq(fd_write_all(e.w, "hello", 5), 0);
 	ck_assert_int_eq(loopt_run(&loopt_echo_proto, e.in, e.out), EXIT_TEMP);
 	ck_assert_str_eq(loopt_fx.l.why, "peer-gone");
-	ck_assert(loopt_fx.l.out_dead);
+	ck_assert(loopt_fx.l.t.out_dead);
 	ck_assert_ptr_nonnull(strstr(loopt_logged,
 				     "error: write: Broken pipe\n"));
 	ck_assert_int_eq(loopt_fk.finishes, 1);
