@@ -20,27 +20,6 @@ struct line {
 	char store[CONF_LINE_MAX + CONF_MAX_TOKENS + 1];
 };
 
-size_t conf_owners(void)
-{
-	size_t n = 1;
-
-	while (protocols[n - 1])
-		n++;
-	return n;
-}
-
-const struct conf_module *conf_owner(size_t i)
-{
-	return i == 0 ? &conf_core_module : protocols[i - 1]->conf;
-}
-
-void *conf_owner_conf(struct conf *c, size_t i)
-{
-	if (i == 0)
-		return c;
-	return i - 1 < c->nmods ? c->mconf[i - 1] : NULL;
-}
-
 /*
  * Splits one line into tokens: blanks separate, '#' at the start of a
  * token begins a comment, double quotes group blanks (\" and \\ inside).
