@@ -22,6 +22,15 @@ sftp_unix() { # SOCKET OUTFILE
 	limit 20 sftp -b "$T/batch" -D "socat - UNIX-CONNECT:$1" >"$2" 2>&1 &&
 		cmp -s "$T/got" "$T/root/file.txt"
 }
+# Polls CMD until it succeeds (10 s at most): waits on an event, not a time.
+wait_until() {
+	_i=0
+	until "$@"; do
+		[ $_i -ge 200 ] && return 1
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
 # Waits until FILE has N lines matching PATTERN (10 s at most).
 wait_lines() { # FILE PATTERN N
 	_i=0
@@ -37,8 +46,7 @@ wait_lines() { # FILE PATTERN N
 S=$T/sock
 bg systemd-socket-activate -l "$S" "$H" -c 2 sftp "$T/root" 2>"$T/log1"
 SA=$T_LASTPID
-i=0
-while [ ! -S "$S" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_until test -S "$S"
 check "first connection through the activated socket" sftp_unix "$S" "$T/o1"
 check "second connection, same listener" sftp_unix "$S" "$T/o2"
 # Three at once with -c 2: the third waits in the backlog, none is lost.
@@ -56,8 +64,7 @@ check "the listener said what it accepts on" \
 	grep -q "accepting on 1 socket, at most 2 connections" "$T/log1"
 # systemd-socket-activate exec'd handler: its pid is the listener's.
 kill -TERM "$SA"
-i=0
-while kill -0 "$SA" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_until sh -c "! kill -0 $SA 2>/dev/null"
 check "SIGTERM stops the listener" sh -c "! kill -0 $SA 2>/dev/null"
 check "and it says so" grep -q "no more connections accepted" "$T/log1"
 
@@ -88,8 +95,7 @@ check "the done line names the TCP peer" \
 # --- Accept=yes: the connection itself on fd 3 --------------------------
 S3=$T/sock3
 bg systemd-socket-activate -a -l "$S3" "$H" sftp "$T/root" 2>"$T/log3"
-i=0
-while [ ! -S "$S3" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_until test -S "$S3"
 check "Accept=yes: the passed connection is served" sftp_unix "$S3" "$T/o6"
 
 # --- LISTEN_* that are not ours, or broken ------------------------------
