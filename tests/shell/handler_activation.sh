@@ -14,13 +14,14 @@ command -v systemd-socket-activate >/dev/null 2>&1 || {
 }
 mkdir -p "$T/root"
 echo "from the activated handler" >"$T/root/file.txt"
-printf 'ls\nget file.txt %s/got\n' "$T" >"$T/batch"
 
-# sftp through the unix socket; the file must arrive whole.
+# sftp through the unix socket; the file must arrive whole. Each call has
+# its own batch and target (OUTFILE.got): calls run at the same time.
 sftp_unix() { # SOCKET OUTFILE
-	rm -f "$T/got"
-	limit 20 sftp -b "$T/batch" -D "socat - UNIX-CONNECT:$1" >"$2" 2>&1 &&
-		cmp -s "$T/got" "$T/root/file.txt"
+	rm -f "$2.got"
+	printf 'ls\nget file.txt %s.got\n' "$2" >"$2.batch"
+	limit 20 sftp -b "$2.batch" -D "socat - UNIX-CONNECT:$1" >"$2" 2>&1 &&
+		cmp -s "$2.got" "$T/root/file.txt"
 }
 # Polls CMD until it succeeds (10 s at most): waits on an event, not a time.
 wait_until() {
