@@ -9,12 +9,32 @@
 
 #include "sftp_priv.h"
 
-const char *sftp_conf_user_root(const struct sftp_conf *c, const char *user)
+const struct sftp_user_root *sftp_conf_user_find(const struct sftp_conf *c,
+						 const char *user)
 {
 	for (size_t i = 0; c && i < c->nuser_roots; i++)
 		if (strcmp(c->user_roots[i].user, user) == 0)
-			return c->user_roots[i].root;
+			return &c->user_roots[i];
 	return NULL;
+}
+
+const char *sftp_conf_user_root(const struct sftp_conf *c, const char *user)
+{
+	const struct sftp_user_root *r = sftp_conf_user_find(c, user);
+
+	return r ? r->root : NULL;
+}
+
+/* A root's flag: 1 for rw, 0 for ro, -1 (reported) for anything else. */
+static int root_flag(struct conf_parser *p, const char *item,
+		     const char *word)
+{
+	if (strcmp(word, "rw") == 0)
+		return 1;
+	if (strcmp(word, "ro") == 0)
+		return 0;
+	conf_error(p, "%s mode must be ro or rw, not \"%s\"", item, word);
+	return -1;
 }
 
 static void item_user_root(struct conf_parser *p, void *conf, char **word,
@@ -23,8 +43,8 @@ static void item_user_root(struct conf_parser *p, void *conf, char **word,
 	struct sftp_conf *c = conf;
 	const struct conf_user *u = conf_user_get(p, word[1]);
 	struct sftp_user_root *r;
+	int rw = 1;
 
-	(void)nword;
 	if (!u)
 		return;
 	if (sftp_conf_user_root(c, u->name)) {
@@ -35,17 +55,21 @@ static void item_user_root(struct conf_parser *p, void *conf, char **word,
 		conf_error(p, "sftp root must be an absolute path");
 		return;
 	}
+	if (nword > 3 && (rw = root_flag(p, "user-sftp-root", word[3])) < 0)
+		return;
 	r = conf_grow(p, &c->user_roots, &c->nuser_roots, sizeof *r);
 	if (!r)
 		return;
 	snprintf(r->user, sizeof r->user, "%s", u->name);
 	r->root = conf_strdup(p, word[2]);
+	r->rw = rw;
 }
 
 static void item_root(struct conf_parser *p, void *conf, char **word,
 		      size_t nword)
 {
 	struct sftp_conf *c = conf;
+	int rw;
 
 	(void)nword;
 	if (c->root) {
@@ -56,12 +80,9 @@ static void item_root(struct conf_parser *p, void *conf, char **word,
 		conf_error(p, "sftp root must be an absolute path");
 		return;
 	}
-	if (strcmp(word[2], "ro") != 0 && strcmp(word[2], "rw") != 0) {
-		conf_error(p, "sftp-root mode must be ro or rw, not \"%s\"",
-			   word[2]);
+	if ((rw = root_flag(p, "sftp-root", word[2])) < 0)
 		return;
-	}
-	c->rw = strcmp(word[2], "rw") == 0;
+	c->rw = rw;
 	c->root = conf_strdup(p, word[1]);
 }
 
@@ -76,7 +97,7 @@ static void sftp_conf_free(void *conf)
 }
 
 static const struct conf_item sftp_items[] = {
-	{ "user-sftp-root", 2, 2, item_user_root },
+	{ "user-sftp-root", 2, 3, item_user_root },
 	{ "sftp-root", 2, 2, item_root },
 	{ NULL, 0, 0, NULL }
 };

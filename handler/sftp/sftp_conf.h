@@ -1,7 +1,7 @@
 /*
  * The sftp module's configuration (docs/conf.md): the default root
- * (`sftp-root PATH ro|rw`), per-user roots (`user-sftp-root USER PATH`)
- * and the handle limit (`limit sftp-handles`). sftp_conf.c parses them into
+ * (`sftp-root PATH ro|rw`), per-user roots (`user-sftp-root USER PATH
+ * [ro|rw]`) and the handle limit (`limit sftp-handles`). sftp_conf.c parses them into
  * struct sftp_conf, which the module gets as s->mconf.
  */
 #ifndef SFTP_CONF_H
@@ -16,6 +16,7 @@
 struct sftp_user_root {
 	char user[CONF_NAME_MAX];
 	char *root;
+	int rw;                    /* writable (the default) or ro */
 };
 
 struct sftp_conf {
@@ -29,6 +30,8 @@ struct sftp_conf {
 extern const struct conf_module sftp_conf_module;
 
 /* The root configured for user, or NULL (c may be NULL: none). */
+const struct sftp_user_root *sftp_conf_user_find(const struct sftp_conf *c,
+						 const char *user);
 const char *sftp_conf_user_root(const struct sftp_conf *c, const char *user);
 
 #endif

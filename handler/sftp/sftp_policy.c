@@ -13,37 +13,65 @@ static int usage(const char *why)
 	return sftp_usage(why);
 }
 
-/* The root and whether it is writable, from the arguments, the user and
- * the configuration. */
+/*
+ * The root and its own flag: ROOT on the command line is writable unless
+ * -R; else the user's user-sftp-root with its flag (rw by default); else
+ * sftp-root with its ro|rw.
+ */
+static const char *pick_root(const struct sftp_conf *c,
+			     const struct conf_user *u,
+			     const struct sftp_args *a, int *rw)
+{
+	const struct sftp_user_root *ur =
+		u ? sftp_conf_user_find(c, u->name) : NULL;
+
+	*rw = !a->readonly;
+	if (a->root)
+		return a->root;
+	if (ur) {
+		*rw = *rw && ur->rw;
+		return ur->root;
+	}
+	if (c && c->root) {
+		*rw = *rw && c->rw;
+		return c->root;
+	}
+	return NULL;
+}
+
+/*
+ * The user's permission: 1 sftp:rw, 0 sftp:ro, -1 neither (refused).
+ * Without the secure layer there is no user and nothing to narrow: 1.
+ */
+static int user_rw(const struct conf_user *u)
+{
+	if (!u)
+		return 1;
+	if (conf_user_has(u, "sftp:rw"))
+		return 1;
+	if (conf_user_has(u, "sftp:ro"))
+		return 0;
+	log_error("sftp: user=%s lacks permission sftp:ro or sftp:rw",
+		  u->name);
+	return -1;
+}
+
+/*
+ * Which root, and whether it is writable: the narrower of the root's flag
+ * and the user's permission wins (docs/sftp.md, "Where the root comes
+ * from"). A read-only root stays read-only for an sftp:rw user.
+ */
 static int choose_root(struct sftp_state *st, struct sftp_args *a)
 {
-	const struct sftp_conf *c = st->s->mconf;
 	const struct conf_user *u = st->s->user;
-	const char *user_root = u ? sftp_conf_user_root(c, u->name) : NULL;
-	int rw = 1;
+	int root_rw, perm;
 
-	if (!a->root) {
-		if (user_root)
-			a->root = user_root;
-		else if (c && c->root) {
-			a->root = c->root;
-			rw = c->rw;
-		}
-	}
+	a->root = pick_root(st->s->mconf, u, a, &root_rw);
 	if (!a->root)
 		return usage("no root: give ROOT or set sftp-root");
-	if (u) {
-		if (conf_user_has(u, "sftp:rw"))
-			rw = 1;
-		else if (conf_user_has(u, "sftp:ro"))
-			rw = 0;
-		else {
-			log_error("sftp: user=%s lacks permission sftp:ro or "
-				  "sftp:rw", u->name);
-			return EXIT_PERM;
-		}
-	}
-	st->readonly = a->readonly || !rw;
+	if ((perm = user_rw(u)) < 0)
+		return EXIT_PERM;
+	st->readonly = !(root_rw && perm);
 	return 0;
 }
 

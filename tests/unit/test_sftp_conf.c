@@ -22,13 +22,17 @@ START_TEST(sftp_items)
 		 "user alice sftp:rw %s\n"
 		 "user bob - \"%s\"\n"
 		 "user-sftp-root alice /srv/alice\n"
+		 "user-sftp-root bob /srv/bob ro\n"
 		 "sftp-root /srv/files rw\n"
 		 "limit sftp-handles 32\n",
 		 conft_line_a, conft_line_b);
 	ck_assert_msg(conft_parse(&c, text) == 0, "%s", c.error);
 	sc = conft_mconf(&c, &proto_sftp);
 	ck_assert_str_eq(sftp_conf_user_root(sc, "alice"), "/srv/alice");
-	ck_assert_ptr_null(sftp_conf_user_root(sc, "bob"));
+	ck_assert_int_eq(sftp_conf_user_find(sc, "alice")->rw, 1);
+	ck_assert_str_eq(sftp_conf_user_root(sc, "bob"), "/srv/bob");
+	ck_assert_int_eq(sftp_conf_user_find(sc, "bob")->rw, 0);
+	ck_assert_ptr_null(sftp_conf_user_root(sc, "carol"));
 	ck_assert_ptr_null(sftp_conf_user_root(NULL, "alice"));
 	ck_assert_str_eq(sc->root, "/srv/files");
 	ck_assert_int_eq(sc->rw, 1);
@@ -74,6 +78,12 @@ START_TEST(sftp_errors)
 	snprintf(text, sizeof text, "user-sftp-root alice /a\nuser alice - %s\n",
 		 conft_line_a);
 	conft_bad(text, 1, "unknown user");
+	snprintf(text, sizeof text, "user alice - %s\n"
+		 "user-sftp-root alice /a maybe\n", conft_line_a);
+	conft_bad(text, 2, "user-sftp-root mode must be ro or rw");
+	snprintf(text, sizeof text, "user alice - %s\n"
+		 "user-sftp-root alice /a ro x\n", conft_line_a);
+	conft_bad(text, 2, "too many arguments");
 	conft_bad("sftp-root /srv maybe\n", 1, "ro or rw");
 	conft_bad("sftp-root srv ro\n", 1, "absolute path");
 	conft_bad("sftp-root /a ro\nsftp-root /b ro\n", 2, "duplicate sftp-root");
