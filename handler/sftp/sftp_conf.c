@@ -86,6 +86,40 @@ static void item_root(struct conf_parser *p, void *conf, char **word,
 	c->root = conf_strdup(p, word[1]);
 }
 
+/* yes|no items, each at most once. */
+static void yes_no(struct conf_parser *p, char **word, int *val, int *seen)
+{
+	if (*seen) {
+		conf_error(p, "duplicate %s", word[0]);
+		return;
+	}
+	if (strcmp(word[1], "yes") != 0 && strcmp(word[1], "no") != 0) {
+		conf_error(p, "%s must be yes or no, not \"%s\"", word[0],
+			   word[1]);
+		return;
+	}
+	*seen = 1;
+	*val = strcmp(word[1], "yes") == 0;
+}
+
+static void item_allow_setid(struct conf_parser *p, void *conf, char **word,
+			     size_t nword)
+{
+	struct sftp_conf *c = conf;
+
+	(void)nword;
+	yes_no(p, word, &c->allow_setid, &c->set_setid);
+}
+
+static void item_allow_chown(struct conf_parser *p, void *conf, char **word,
+			     size_t nword)
+{
+	struct sftp_conf *c = conf;
+
+	(void)nword;
+	yes_no(p, word, &c->allow_chown, &c->set_chown);
+}
+
 static void sftp_conf_free(void *conf)
 {
 	struct sftp_conf *c = conf;
@@ -99,6 +133,8 @@ static void sftp_conf_free(void *conf)
 static const struct conf_item sftp_items[] = {
 	{ "user-sftp-root", 2, 3, item_user_root },
 	{ "sftp-root", 2, 2, item_root },
+	{ "sftp-allow-setid", 1, 1, item_allow_setid },
+	{ "sftp-allow-chown", 1, 1, item_allow_chown },
 	{ NULL, 0, 0, NULL }
 };
 

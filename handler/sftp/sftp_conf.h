@@ -1,7 +1,8 @@
 /*
  * The sftp module's configuration (docs/conf.md): the default root
  * (`sftp-root PATH ro|rw`), per-user roots (`user-sftp-root USER PATH
- * [ro|rw]`) and the handle limit (`limit sftp-handles`). sftp_conf.c parses them into
+ * [ro|rw]`), what attribute changes clients may make (`sftp-allow-setid`,
+ * `sftp-allow-chown`) and the handle limit (`limit sftp-handles`). sftp_conf.c parses them into
  * struct sftp_conf, which the module gets as s->mconf.
  */
 #ifndef SFTP_CONF_H
@@ -25,6 +26,9 @@ struct sftp_conf {
 	struct sftp_user_root *user_roots;
 	size_t nuser_roots;
 	uint32_t handles;          /* limit sftp-handles: open at once */
+	int allow_setid;           /* sftp-allow-setid yes: keep 06000 */
+	int allow_chown;           /* sftp-allow-chown yes: uid/gid changes */
+	int set_setid, set_chown;  /* each item at most once */
 };
 
 extern const struct conf_module sftp_conf_module;

@@ -190,8 +190,9 @@ int sftp_op_mkdir(struct sftp_state *st, struct sftp_req *rq)
 	sftp_attrs_get(&rq->rd, &a);
 	if (!rd_end(&rq->rd))
 		return sftp_bad_message(st, rq, "MKDIR");
-	mode = (a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) ? a.perm & 07777
-							 : 0777;
+	mode = (a.flags & SSH_FILEXFER_ATTR_PERMISSIONS)
+		       ? sftp_policy_mode(st, a.perm)
+		       : 0777;
 	pfd = parent_of(st, rq, path, name, sizeof name);
 	if (pfd < 0)
 		return 0;

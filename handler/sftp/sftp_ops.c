@@ -80,8 +80,9 @@ int sftp_op_open(struct sftp_state *st, struct sftp_req *rq)
 		return sftp_status(st, rq->id, SSH_FX_FAILURE,
 				   "too many open handles");
 	f = open_flags(pflags);
-	mode = (a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) ? a.perm & 07777
-							 : 0666;
+	mode = (a.flags & SSH_FILEXFER_ATTR_PERMISSIONS)
+		       ? sftp_policy_mode(st, a.perm)
+		       : 0666;
 	fd = open_counting(st, path, f, mode, &created);
 	if (fd < 0)
 		return sftp_status_errno(st, rq->id, errno);

@@ -3,6 +3,8 @@
  * gets and whether it may write there; then whether each request is
  * allowed (asked by the dispatcher, and by OPEN once its flags are read).
  */
+#include <sys/stat.h>
+
 #include "exitcode.h"
 #include "log.h"
 #include "sftp_priv.h"
@@ -77,7 +79,30 @@ static int choose_root(struct sftp_state *st, struct sftp_args *a)
 
 int sftp_policy_root(struct sftp_state *st, struct sftp_args *a)
 {
+	const struct sftp_conf *c = st->s->mconf;
+
+	st->allow_setid = c && c->allow_setid;
+	st->allow_chown = c && c->allow_chown;
 	return choose_root(st, a);
+}
+
+mode_t sftp_policy_mode(const struct sftp_state *st, uint32_t perm)
+{
+	return (mode_t)(perm & (st->allow_setid ? 07777u : 01777u));
+}
+
+int sftp_policy_owner(const struct sftp_state *st, int fd,
+		      const struct sftp_attrs *a)
+{
+	struct stat sb;
+
+	if (!(a->flags & SSH_FILEXFER_ATTR_UIDGID) || st->allow_chown)
+		return 1;
+	if (fstat(fd, &sb) < 0)
+		return -1;
+	/* Setting the owner it already has changes nothing: allowed, so
+	 * clients that copy every attribute keep working. */
+	return sb.st_uid == (uid_t)a->uid && sb.st_gid == (gid_t)a->gid;
 }
 
 /*

@@ -273,6 +273,8 @@ struct sftp_state {
 	dev_t root_dev;
 	ino_t root_ino;
 	int readonly;
+	int allow_setid;         /* sftp-allow-setid yes: modes keep 06000 */
+	int allow_chown;         /* sftp-allow-chown yes: uid/gid may change */
 	int sync_close;          /* fdatasync written files at CLOSE (not -A) */
 	int inited;
 	uint32_t max_packet;
@@ -346,6 +348,14 @@ int sftp_op_extended(struct sftp_state *st, struct sftp_req *rq,
 /* The root and whether it is writable, from the arguments, the user and
  * the configuration: 0 or an exit code. */
 int sftp_policy_root(struct sftp_state *st, struct sftp_args *a);
+/* A client's mode bits as applied: 0777 and sticky, plus setuid and
+ * setgid only with sftp-allow-setid yes. */
+mode_t sftp_policy_mode(const struct sftp_state *st, uint32_t perm);
+/* Whether attributes a may be applied to the file open as fd: an owner
+ * change (uid or gid differing from the file's) needs sftp-allow-chown
+ * yes. 1 allowed, 0 refused, -1 with errno (fstat failed). */
+int sftp_policy_owner(const struct sftp_state *st, int fd,
+		      const struct sftp_attrs *a);
 /* The single policy check: 1 if allowed. pflags only for OPEN. */
 int sftp_permitted(const struct sftp_state *st, uint8_t type,
 		   const uint8_t *ext, uint32_t extlen, uint32_t pflags);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -38,14 +39,16 @@ static int chmod_fd(int fd, mode_t mode, int fl)
 }
 
 /* Mode, times and owner on an O_PATH fd: the inode openat2 found, so no
- * later lookup by name can be raced onto another file. */
-static int apply_attrs(int fd, const struct sftp_attrs *a, int nofollow)
+ * later lookup by name can be raced onto another file. The policy has
+ * allowed the owner change (or there is none) before. */
+static int apply_attrs(const struct sftp_state *st, int fd,
+		       const struct sftp_attrs *a, int nofollow)
 {
 	struct timespec ts[2];
 	int fl = AT_EMPTY_PATH | (nofollow ? AT_SYMLINK_NOFOLLOW : 0);
 
 	if (a->flags & SSH_FILEXFER_ATTR_PERMISSIONS &&
-	    chmod_fd(fd, (mode_t)(a->perm & 07777), fl) < 0)
+	    chmod_fd(fd, sftp_policy_mode(st, a->perm), fl) < 0)
 		return -1;
 	if (a->flags & SSH_FILEXFER_ATTR_ACMODTIME) {
 		attr_times(a, ts);
@@ -58,19 +61,83 @@ static int apply_attrs(int fd, const struct sftp_attrs *a, int nofollow)
 	return 0;
 }
 
-int sftp_setstat_path(struct sftp_state *st, uint32_t id, const char *path,
+/* An owner change the policy refuses: PERMISSION_DENIED, nothing set. */
+static int owner_refused(struct sftp_state *st, uint32_t id, int fd,
+			 const struct sftp_attrs *a)
+{
+	int ok = sftp_policy_owner(st, fd, a);
+
+	if (ok > 0)
+		return 0;
+	if (ok < 0)
+		sftp_status_errno(st, id, errno);
+	else
+		sftp_status(st, id, SSH_FX_PERMISSION_DENIED,
+			    "ownership changes are not allowed");
+	return 1;
+}
+
+/*
+ * SETSTAT's size: the file open as pfd (O_PATH) must be a regular file,
+ * checked before anything opens it for writing (opening a FIFO or a
+ * device can block or have side effects); then the same inode is opened
+ * O_WRONLY and truncated.
+ */
+static int truncate_path(struct sftp_state *st, const char *path, int pfd,
+			 uint64_t size)
+{
+	struct stat want, got;
+	int fd, r, err;
+
+	if (size > INT64_MAX)
+		return errno = EINVAL, -1;
+	if (fstat(pfd, &want) < 0)
+		return -1;
+	if (!S_ISREG(want.st_mode))
+		return errno = EINVAL, -1;
+	fd = sftp_path_open(st, path, O_WRONLY | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &got) < 0 || got.st_dev != want.st_dev ||
+	    got.st_ino != want.st_ino) {
+		close(fd);
+		return errno = EAGAIN, -1; /* swapped meanwhile: FAILURE */
+	}
+	r = ftruncate(fd, (off_t)size);
+	err = errno;
+	close(fd);
+	errno = err;
+	return r;
+}
+
+/* The attributes of a path (and, for SETSTAT, its size), all on one
+ * O_PATH fd of the inode, owner policy first so a refusal sets nothing. */
+static int setstat_fd(struct sftp_state *st, uint32_t id, const char *path,
 		      const struct sftp_attrs *a, int nofollow)
 {
 	int fd = sftp_path_open(st, path, O_PATH | (nofollow ? O_NOFOLLOW : 0),
 				0);
-	int r, err;
+	int r = 0, err = 0;
 
 	if (fd < 0)
 		return sftp_status_errno(st, id, errno);
-	r = apply_attrs(fd, a, nofollow);
+	if (owner_refused(st, id, fd, a)) {
+		close(fd);
+		return 0;
+	}
+	if (a->flags & SSH_FILEXFER_ATTR_SIZE)
+		r = truncate_path(st, path, fd, a->size);
+	if (r == 0)
+		r = apply_attrs(st, fd, a, nofollow);
 	err = errno;
 	close(fd);
 	return sftp_status_errno(st, id, r < 0 ? err : 0);
+}
+
+int sftp_setstat_path(struct sftp_state *st, uint32_t id, const char *path,
+		      const struct sftp_attrs *a, int nofollow)
+{
+	return setstat_fd(st, id, path, a, nofollow);
 }
 
 /* SETSTAT follows symlinks (inside the root), as OpenSSH's does. */
@@ -78,26 +145,13 @@ int sftp_op_setstat(struct sftp_state *st, struct sftp_req *rq)
 {
 	char path[SFTP_PATH_MAX];
 	struct sftp_attrs a;
-	int fd, r, err;
 
 	if (sftp_get_path(st, rq, path) < 0)
 		return 0;
 	sftp_attrs_get(&rq->rd, &a);
 	if (!rd_end(&rq->rd))
 		return sftp_bad_message(st, rq, "SETSTAT");
-	if (a.flags & SSH_FILEXFER_ATTR_SIZE) {
-		fd = sftp_path_open(st, path,
-				    O_WRONLY | O_NONBLOCK | O_NOCTTY, 0);
-		if (fd < 0)
-			return sftp_status_errno(st, rq->id, errno);
-		r = ftruncate(fd, (off_t)a.size);
-		err = errno;
-		close(fd);
-		if (r < 0 || a.size > INT64_MAX)
-			return sftp_status_errno(st, rq->id,
-						 r < 0 ? err : EINVAL);
-	}
-	return sftp_setstat_path(st, rq->id, path, &a, 0);
+	return setstat_fd(st, rq->id, path, &a, 0);
 }
 
 int sftp_op_fsetstat(struct sftp_state *st, struct sftp_req *rq)
@@ -118,12 +172,14 @@ int sftp_op_fsetstat(struct sftp_state *st, struct sftp_req *rq)
 	if (!h)
 		return sftp_invalid_handle(st, rq->id);
 	fd = sftp_handle_fd(h);
+	if (owner_refused(st, rq->id, fd, &a))
+		return 0;
 	if ((a.flags & SSH_FILEXFER_ATTR_SIZE) &&
 	    (a.size > INT64_MAX || ftruncate(fd, (off_t)a.size) < 0))
 		return sftp_status_errno(st, rq->id,
 					 a.size > INT64_MAX ? EINVAL : errno);
 	if ((a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) &&
-	    fchmod(fd, (mode_t)(a.perm & 07777)) < 0)
+	    fchmod(fd, sftp_policy_mode(st, a.perm)) < 0)
 		return sftp_status_errno(st, rq->id, errno);
 	attr_times(&a, ts);
 	if ((a.flags & SSH_FILEXFER_ATTR_ACMODTIME) && futimens(fd, ts) < 0)

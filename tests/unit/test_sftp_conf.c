@@ -24,7 +24,9 @@ START_TEST(sftp_items)
 		 "user-sftp-root alice /srv/alice\n"
 		 "user-sftp-root bob /srv/bob ro\n"
 		 "sftp-root /srv/files rw\n"
-		 "limit sftp-handles 32\n",
+		 "limit sftp-handles 32\n"
+		 "sftp-allow-setid yes\n"
+		 "sftp-allow-chown no\n",
 		 conft_line_a, conft_line_b);
 	ck_assert_msg(conft_parse(&c, text) == 0, "%s", c.error);
 	sc = conft_mconf(&c, &proto_sftp);
@@ -37,6 +39,8 @@ START_TEST(sftp_items)
 	ck_assert_str_eq(sc->root, "/srv/files");
 	ck_assert_int_eq(sc->rw, 1);
 	ck_assert_uint_eq(sc->handles, 32);
+	ck_assert_int_eq(sc->allow_setid, 1);
+	ck_assert_int_eq(sc->allow_chown, 0);
 	conf_free(&c);
 }
 END_TEST
@@ -52,6 +56,8 @@ START_TEST(sftp_defaults)
 	ck_assert_int_eq(sc->rw, 0);
 	ck_assert_uint_eq(sc->nuser_roots, 0);
 	ck_assert_uint_eq(sc->handles, 64);
+	ck_assert_int_eq(sc->allow_setid, 0);
+	ck_assert_int_eq(sc->allow_chown, 0);
 	conf_free(&c);
 	ck_assert_int_eq(conft_parse(&c, "sftp-root /srv ro\n"), 0);
 	sc = conft_mconf(&c, &proto_sftp);
@@ -87,6 +93,11 @@ START_TEST(sftp_errors)
 	conft_bad("sftp-root /srv maybe\n", 1, "ro or rw");
 	conft_bad("sftp-root srv ro\n", 1, "absolute path");
 	conft_bad("sftp-root /a ro\nsftp-root /b ro\n", 2, "duplicate sftp-root");
+	conft_bad("sftp-allow-setid maybe\n", 1,
+		  "sftp-allow-setid must be yes or no");
+	conft_bad("sftp-allow-chown yes\nsftp-allow-chown no\n", 2,
+		  "duplicate sftp-allow-chown");
+	conft_bad("sftp-allow-chown\n", 1, "missing arguments");
 	conft_bad("limit sftp-handles 4097\n", 1, "bad value");
 	conft_bad("limit sftp-handles 1\nlimit sftp-handles 2\n", 2,
 		  "duplicate limit sftp-handles");
