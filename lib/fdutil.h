@@ -18,5 +18,11 @@ ssize_t fd_read_full(int fd, void *p, size_t n);
 void fd_close(int *fd);
 /* 1 if fd is open. */
 int fd_is_open(int fd);
+/*
+ * Closes every fd from first up but those in keep (any order): for a
+ * child about to exec, so it inherits nothing it was not given.
+ * close_range(2), else (ENOSYS) one close per possible fd.
+ */
+void fd_close_from(int first, const int *keep, size_t nkeep);
 
 #endif

@@ -24,6 +24,24 @@ static int fdmap_floor(const struct proc_fdmap *map, size_t nmap)
 	return floor;
 }
 
+/*
+ * Nothing we inherited reaches the program: every fd from 3 up is closed
+ * but the ones the map places (msgpipe's 6/7 for a client) and the error
+ * pipe (close-on-exec, needed until exec).
+ */
+static void close_inherited(const struct proc_fdmap *map, size_t nmap,
+			    int errfd)
+{
+	int keep[17];
+	size_t n = 0;
+
+	for (size_t i = 0; i < nmap && n < 16; i++)
+		if (map[i].parent_fd >= 0)
+			keep[n++] = map[i].child_fd;
+	keep[n++] = errfd;
+	fd_close_from(3, keep, n);
+}
+
 static void child_setup_fds(const struct proc_fdmap *map, size_t nmap,
 			    int errfd)
 {
@@ -52,6 +70,7 @@ static void child_setup_fds(const struct proc_fdmap *map, size_t nmap,
 		/* The child expects ordinary blocking fds. */
 		fd_block(map[i].child_fd);
 	}
+	close_inherited(map, nmap, errfd);
 	return;
 fail:
 	{

@@ -24,7 +24,9 @@ struct proc_fdmap {
 
 /*
  * Starts argv[0] (searched in PATH when it has no slash) with the given
- * fds; envp NULL keeps our environment. Fails (-1, errno) when the program
+ * fds; envp NULL keeps our environment. The child gets fds 0-2 and the
+ * map's targets, nothing else: every other fd from 3 up is closed before
+ * exec (close_range), whatever we inherited. Fails (-1, errno) when the program
  * cannot be executed: the error travels back on a close-on-exec pipe, so
  * "no such program" is reported here rather than as an exit status.
  */
