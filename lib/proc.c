@@ -106,6 +106,14 @@ static int spawn(struct proc *p, char *const argv[], char *const envp[],
 
 		close(ep[0]);
 		signal(SIGPIPE, SIG_DFL);
+		/* The program starts with no signal blocked (we may block
+		 * SIGTERM & co. for a signalfd). */
+		{
+			sigset_t none;
+
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+		}
 		/* A fresh child is never a group leader: setsid cannot fail. */
 		if (session)
 			setsid();

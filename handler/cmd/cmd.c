@@ -58,11 +58,15 @@ static struct cmd_req *req_alloc(struct cmd_state *st, uint32_t id,
 
 static void req_release(struct cmd_state *st, struct cmd_req *rq)
 {
+	int child = rq->is_child;
+
 	cmd_exec_free(rq);
 	cmd_text_free(&rq->out);
 	cmd_text_free(&rq->err);
 	rq->used = 0;
 	st->inflight--;
+	if (child)
+		cmd_exec_strays(st);
 }
 
 /* A request refused before it ran: one final ERROR and a log line. */

@@ -222,7 +222,8 @@ static const struct conf_item cmd_items[] = {
 #define CMD_LIMIT(f) CONF_FIELD(struct cmd_conf, f)
 /* Keep in step with docs/conf.md ("Limits"). */
 static const struct conf_limit cmd_limits[] = {
-	{ "requests", CONF_LIMIT_COUNT, CMD_LIMIT(max_requests), 1, 1024, 16 },
+	{ "requests", CONF_LIMIT_COUNT, CMD_LIMIT(max_requests), 1, CMD_REQUESTS_MAX,
+	  16 },
 	{ "args", CONF_LIMIT_COUNT, CMD_LIMIT(max_args), 1, 4096, 64 },
 	{ "arglen", CONF_LIMIT_SIZE, CMD_LIMIT(max_arglen), 1, 1u << 20,
 	  4096 },

@@ -19,6 +19,7 @@
 #include "cmd_priv.h"
 #include "fdutil.h"
 #include "log.h"
+#include "reap.h"
 
 enum { FD_IN = 0, FD_OUT = 1, FD_ERR = 2, FD_PID = 3 };
 
@@ -397,4 +398,30 @@ void cmd_exec_free(struct cmd_req *rq)
 	proc_release(&c->proc);
 	buf_free(&c->payload);
 	rq->is_child = 0;
+}
+
+/*
+ * After a request's command and its process group: whatever else it
+ * started (a setsid'd, double-forked grandchild came to us, the child
+ * subreaper) is killed too. Such a stray cannot be told apart from one of
+ * another request's, so every stray goes; running commands and their own
+ * children stay.
+ */
+void cmd_exec_strays(struct cmd_state *st)
+{
+	pid_t keep[CMD_REQUESTS_MAX];
+	size_t n = 0, killed;
+
+	for (size_t i = 0; i < st->lim.max_requests && n < CMD_REQUESTS_MAX;
+	     i++) {
+		const struct cmd_req *rq = &st->reqs[i];
+
+		if (rq->used && rq->is_child && rq->child.proc.pid > 0)
+			keep[n++] = rq->child.proc.pid;
+	}
+	killed = reap_strays(keep, n);
+	if (killed)
+		log_warn("cmd: user=%s killed %zu processes that left their "
+			 "command's process group", st->s->user ?
+			 st->s->user->name : "-", killed);
 }

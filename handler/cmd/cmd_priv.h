@@ -23,6 +23,8 @@
 
 /* Payload bytes buffered per request: the most credit ever outstanding. */
 #define CMD_WINDOW_MAX (256 * 1024)
+/* limit requests: its largest value. */
+#define CMD_REQUESTS_MAX 1024
 /* Largest band frame body the server sends (a client accepts 1 MiB). */
 #define CMD_BAND_MAX 65536
 /* Largest server frame body of any kind (CAPS included). */
@@ -193,5 +195,8 @@ void cmd_exec_payload_eof(struct cmd_req *rq);
 void cmd_exec_grant(struct cmd_state *st, struct cmd_req *rq);
 /* Releases fds and buffers; kills and reaps a child still running. */
 void cmd_exec_free(struct cmd_req *rq);
+/* Kills every process that left a command's group, but for the running
+ * commands and their children (after cmd_exec_free). */
+void cmd_exec_strays(struct cmd_state *st);
 
 #endif

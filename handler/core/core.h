@@ -8,6 +8,8 @@
 #ifndef CORE_H
 #define CORE_H
 
+#include <signal.h>
+
 #include "handler.h"
 #include "transport.h"
 
@@ -135,6 +137,23 @@ void peer_init(struct peer_info *p, struct peer_store *st, int fd);
 /* "ip:port", "ip", or "-" into dst, for the one log line. */
 void peer_format(const struct peer_info *p, char *dst, size_t size);
 
+/* SIGTERM, SIGHUP, SIGINT on a signalfd (stop.c). */
+struct stop_signals {
+	int fd;                    /* signalfd, or -1 */
+	int blocked;               /* old holds the mask to restore */
+	sigset_t old;
+};
+/* Blocks the stop signals not ignored at start and opens the signalfd. */
+void stop_open(struct stop_signals *st);
+/* The signal read from the signalfd, or 0. */
+int stop_read(struct stop_signals *st);
+/* "TERM", "HUP", "INT" for the log. */
+const char *stop_name(int sig);
+/* Closes the signalfd and restores the signal mask. */
+void stop_close(struct stop_signals *st);
+/* Seconds a session stopped by a signal may spend flushing its output. */
+#define STOP_FLUSH_MS 2000
+
 /* The poll loop over the transport between the fds and s->in/s->out. */
 struct loop {
 	struct session *s;
@@ -152,6 +171,8 @@ struct loop {
 	int ending;                /* exit code decided, flushing; -1 none */
 	uint64_t last_io;          /* clock_now() of the last byte either way */
 	uint64_t handshake_deadline;
+	struct stop_signals stop;  /* SIGTERM, SIGHUP, SIGINT */
+	uint64_t stop_at;          /* a signal came: give up flushing then */
 	/* Called once the handshake completes: sets s->user; 0 or exit code. */
 	int (*on_auth)(struct loop *l);
 };

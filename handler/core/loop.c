@@ -4,8 +4,9 @@
  * only while there is something queued), then moves bytes, runs the
  * transport (transport.h: plain, or the secure layer between raw and
  * plaintext buffers) and calls the module. Timers (idle, handshake, the module's deadline)
- * become the poll timeout. No threads, no signals: children are the
- * module's pidfds in the same poll set.
+ * become the poll timeout. No threads, no signal handlers: children are
+ * the module's pidfds, and SIGTERM/SIGHUP/SIGINT a signalfd (stop.c), in
+ * the same poll set.
  */
 #include "core.h"
 
@@ -45,6 +46,7 @@ int loop_init(struct loop *l, struct session *s, const struct protocol *p,
 	l->argc = argc;
 	l->argv = argv;
 	l->ending = -1;
+	stop_open(&l->stop);
 	l->fl_in = fcntl(fd_in, F_GETFL);
 	l->fl_out = fcntl(fd_out, F_GETFL);
 	l->same_socket = same_socket(fd_in, fd_out);
@@ -85,6 +87,7 @@ void loop_free(struct loop *l)
 	buf_free_secret(&s->in);
 	buf_free_secret(&s->out);
 	transport_free(&l->t);
+	stop_close(&l->stop);
 }
 
 /* The exit code a module's return value asks for, or -1 to go on. */
@@ -285,7 +288,30 @@ static uint64_t loop_deadline(struct loop *l)
 		if (m && m < d)
 			d = m;
 	}
+	if (l->stop_at && l->stop_at < d)
+		d = l->stop_at;
 	return d;
+}
+
+/*
+ * SIGTERM, SIGHUP or SIGINT: the session ends as any other does (the
+ * module's finish() kills its commands, the done line says why), exit
+ * 111; its output gets STOP_FLUSH_MS to leave, a second signal none.
+ */
+static void loop_signal(struct loop *l, uint64_t now)
+{
+	int sig = stop_read(&l->stop);
+
+	if (!sig)
+		return;
+	if (l->stop_at) {
+		l->stop_at = now;
+		return;
+	}
+	log_warn("signal SIG%s: ending the session", stop_name(sig));
+	loop_why(l, "signal");
+	loop_end(l, EXIT_TEMP);
+	l->stop_at = now + STOP_FLUSH_MS * NS_PER_MS;
 }
 
 /* 0 to go on, or 1 when a timer ended the session. */
@@ -344,17 +370,23 @@ static void loop_shutdown(struct loop *l)
 
 int loop_run(struct loop *l)
 {
-	struct pollfd pfd[2 + SESSION_MAX_MODULE_FDS];
+	struct pollfd pfd[3 + SESSION_MAX_MODULE_FDS];
 	const struct protocol *p = l->proto;
 
 	loop_process(l, clock_now());
 	for (;;) {
 		size_t n = 0, nmod = 0;
-		int in_at = -1, out_at = -1, r;
+		int in_at = -1, out_at = -1, sig_at = -1, r;
 		uint64_t now;
 
 		if (l->ending >= 0 && transport_flushed(&l->t))
 			break;
+		if (l->stop_at && clock_now() >= l->stop_at)
+			break;
+		if (l->stop.fd >= 0) {
+			pfd[n] = (struct pollfd){ l->stop.fd, POLLIN, 0 };
+			sig_at = (int)n++;
+		}
 		if (l->ending < 0 && transport_want_in(&l->t)) {
 			pfd[n] = (struct pollfd){ l->t.fd_in, POLLIN, 0 };
 			in_at = (int)n++;
@@ -381,6 +413,8 @@ int loop_run(struct loop *l)
 			break;
 		}
 		now = clock_now();
+		if (r > 0 && sig_at >= 0 && pfd[sig_at].revents)
+			loop_signal(l, now);
 		if (r > 0 && in_at >= 0 && pfd[in_at].revents)
 			loop_read(l, now);
 		if (r > 0 && out_at >= 0 && pfd[out_at].revents)

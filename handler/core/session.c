@@ -5,6 +5,7 @@
  */
 #include "core.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "exitcode.h"
 #include "keys.h"
 #include "log.h"
+#include "reap.h"
 #include "secure.h"
 
 struct session_ctx {
@@ -117,6 +119,16 @@ static void session_log(struct session_ctx *x, const char *proto, int code,
 		 x->l.why ? " " : "", x->l.why ? x->l.why : "", code);
 }
 
+/* Nothing a command started outlives the session, whatever group or
+ * session it moved to (a module kills its own before: these escaped). */
+static void session_strays(void)
+{
+	size_t n = reap_strays(NULL, 0);
+
+	if (n)
+		log_warn("killed %zu stray processes at the session's end", n);
+}
+
 /* ", WHAT" from each module that sums its conf up, for -n. */
 static void modules_summary(const struct conf *c, char *dst, size_t size)
 {
@@ -187,11 +199,16 @@ static int session_run(struct session_ctx *x, const struct session_opts *o)
 	}
 	if (o->secure && (code = session_secure_setup(x)) != 0)
 		return code;
+	/* What a command leaves behind comes to us, not to init. */
+	if (reap_subreaper() < 0)
+		log_warn("cannot become a child subreaper: %s",
+			 strerror(errno));
 	if (loop_init(&x->l, &x->s, p, o->argc, o->argv, o->fd_in, o->fd_out,
 		      x->sec) < 0)
 		return EXIT_TEMP;
 	x->l.on_auth = session_auth;
 	code = loop_run(&x->l);
+	session_strays();
 	session_log(x, p->name, code, clock_now());
 	return code;
 }
