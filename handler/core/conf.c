@@ -33,7 +33,7 @@ static const char *tokenize(struct line *l, const char *s, size_t n)
 	for (;;) {
 		int quoted = 0;
 
-		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+		while (i < n && (s[i] == ' ' || s[i] == '\t'))
 			i++;
 		if (i == n || s[i] == '#')
 			return NULL;
@@ -43,7 +43,7 @@ static const char *tokenize(struct line *l, const char *s, size_t n)
 		for (; i < n; i++) {
 			char ch = s[i];
 
-			if (!quoted && (ch == ' ' || ch == '\t' || ch == '\r'))
+			if (!quoted && (ch == ' ' || ch == '\t'))
 				break;
 			if ((unsigned char)ch < 0x20 && ch != '\t')
 				return "control character";
@@ -90,6 +90,15 @@ static void parse_line(struct conf_parser *p, struct line *l, const char *s,
 
 	if (memchr(s, 0, n)) {
 		conf_error(p, "NUL byte");
+		return;
+	}
+	/* CRLF endings are fine; a CR anywhere else (which some readers
+	 * take for a line end and others for a blank) is an error. */
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	if (memchr(s, '\r', n)) {
+		conf_error(p, "carriage return inside the line (only CRLF line "
+			      "endings are allowed)");
 		return;
 	}
 	if (n > CONF_LINE_MAX) {

@@ -184,6 +184,12 @@ START_TEST(errors)
 	conft_bad(text, 2, "duplicate user");
 	conft_bad("command x -- /bin/echo \"open\n", 1, "unterminated quote");
 	conft_bad("limit idle 5\001\n", 1, "control character");
+	/* A CR is allowed only as part of a CRLF ending: inside a line it
+	 * would split words (or, for another reader, the line). */
+	conft_bad("limit idle 5\rlimit frame 1K\n", 1, "carriage return");
+	conft_bad("limit idle\r5\r\n", 1, "carriage return");
+	conft_bad("command x -- /bin/echo \"a\rb\"\n", 1, "carriage return");
+	conft_bad("# a comment\rlimit idle 5\n", 1, "carriage return");
 	conft_bad("require-secure a/b\n", 1, "bad protocol name");
 	memset(big, 'a', sizeof big - 1);
 	big[sizeof big - 1] = 0;
