@@ -186,6 +186,30 @@ int keys_parse_secret(const char *text, size_t len, struct keys_secret *k,
 	return rc;
 }
 
+/*
+ * A private key others can read or write is refused, as OpenSSH refuses
+ * it: no access at all for others; none for the group either when the
+ * file is ours (a key another account owns may be shared with us through
+ * its group, e.g. root:handler 0640).
+ */
+static int too_open(int fd, const char *path, char err[KEYS_ERR_MAX])
+{
+	struct stat st;
+	mode_t bad;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, KEYS_ERR_MAX, "%s: %s", path, strerror(errno));
+		return 1;
+	}
+	bad = st.st_uid == geteuid() ? 077 : 007;
+	if (!(st.st_mode & bad))
+		return 0;
+	snprintf(err, KEYS_ERR_MAX, "permissions %04o for %s are too open: "
+		 "a private key must not be accessible by others (chmod 600)",
+		 (unsigned)(st.st_mode & 07777), path);
+	return 1;
+}
+
 static int read_file(const char *path, char *text, size_t cap, size_t *len,
 		     char err[KEYS_ERR_MAX])
 {
@@ -194,6 +218,10 @@ static int read_file(const char *path, char *text, size_t cap, size_t *len,
 
 	if (fd < 0) {
 		snprintf(err, KEYS_ERR_MAX, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (too_open(fd, path, err)) {
+		close(fd);
 		return -1;
 	}
 	n = fd_read_full(fd, text, cap);

@@ -137,6 +137,35 @@ START_TEST(test_generate_load)
 }
 END_TEST
 
+/* A private key others may read or write is refused, naming the file and
+ * its mode; 0600 and 0400 load. */
+START_TEST(test_refuse_open_permissions)
+{
+	static const mode_t bad[] = { 0644, 0640, 0604, 0660, 0606, 0602 };
+	char p[128], err[KEYS_ERR_MAX], want[256];
+	struct keys_secret k;
+	struct secure_identity id;
+
+	path(p, sizeof p, "perm_test");
+	ck_assert_int_eq(keys_generate(p, "perm@test", err), 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(chmod(p, bad[i]), 0);
+		ck_assert_int_eq(keys_load_secret(p, &k, err), -1);
+		snprintf(want, sizeof want, "permissions %04o for %s are too "
+			 "open", (unsigned)bad[i], p);
+		ck_assert_msg(strstr(err, want), "%s", err);
+		ck_assert_int_eq(keys_identity_load(&id, p, err), -1);
+		ck_assert_msg(strstr(err, want), "%s", err);
+	}
+	ck_assert_int_eq(chmod(p, 0400), 0);
+	ck_assert_msg(keys_load_secret(p, &k, err) == 0, "%s", err);
+	keys_secret_wipe(&k);
+	ck_assert_int_eq(chmod(p, 0600), 0);
+	ck_assert_msg(keys_load_secret(p, &k, err) == 0, "%s", err);
+	keys_secret_wipe(&k);
+}
+END_TEST
+
 START_TEST(test_ssh_keygen_reads_ours)
 {
 	char p[128], err[KEYS_ERR_MAX], line[512], want[KEYS_PUBLINE_MAX];
@@ -579,6 +608,7 @@ static Suite *keys_suite(void)
 	tcase_set_timeout(openssh, 60);
 	tcase_set_timeout(agent, 60);
 	tcase_add_test(files, test_generate_load);
+	tcase_add_test(files, test_refuse_open_permissions);
 	tcase_add_test(files, test_corrupt_private);
 	tcase_add_test(files, test_public_lines);
 	tcase_add_test(files, test_fingerprint_known);
