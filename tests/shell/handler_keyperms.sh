@@ -36,8 +36,11 @@ else
 	fail "client key 0640: refused, file and mode named"
 fi
 chmod 600 "$T/alice"
-check "0600 client key works" limit 10 "$HC" -k "$T/alice" -u alice \
-	-p "$T/server.pub" --exec "$HD -s -f $T/conf cmd 2>/dev/null" ping \
-	>/dev/null
+if limit 10 "$HC" -k "$T/alice" -u alice -p "$T/server.pub" \
+	--exec "$HD -s -f $T/conf cmd 2>/dev/null" ping >/dev/null; then
+	ok "0600 client key works"
+else
+	fail "0600 client key works"
+fi
 
 finish
