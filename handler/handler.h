@@ -66,7 +66,14 @@ struct protocol {
 	/* After poll: the same entries with revents filled in. */
 	int (*events)(struct session *s, void *state, struct pollfd *pfd,
 		      size_t n, uint64_t now);
-	/* Earliest time (clock_now() ns) the module wants a call; 0 none. */
+	/*
+	 * Earliest time (clock_now() ns) the module wants a call; 0 none.
+	 * Work in bounded steps (sftp's copy-data): a time already past
+	 * (e.g. 1) while work is pending makes the next poll not wait and
+	 * timeout() run once per pass, between the passes that serve the
+	 * client; return 0 while waiting on output room (input() is called
+	 * when it drains), or the loop would spin.
+	 */
 	uint64_t (*deadline)(struct session *s, void *state);
 	int (*timeout)(struct session *s, void *state, uint64_t now);
 	/*

@@ -9,6 +9,8 @@
  * writes into s->in while a handler runs; so WRITE data goes to pwrite()
  * without a copy. Replies are written in request order, synchronously.
  */
+#include <string.h>
+
 #include "exitcode.h"
 #include "log.h"
 #include "sftp_priv.h"
@@ -173,10 +175,28 @@ static int packet_len(const struct buf *in, uint32_t *len)
 	return rd_left(&r) >= *len;
 }
 
+/* A copy-data request: it waits while another copy runs. */
+static int is_copy_data(const uint8_t *p, uint32_t len)
+{
+	static const char name[] = "copy-data";
+	struct sftp_req rq;
+	const uint8_t *n;
+	uint32_t nn;
+
+	if (sftp_req_head(&rq, p, len) != SFTP_HEAD_OK ||
+	    rq.type != SSH_FXP_EXTENDED ||
+	    rd_string(&rq.rd, &n, &nn, 256) < 0)
+		return 0;
+	return nn == sizeof name - 1 && memcmp(n, name, nn) == 0;
+}
+
 static int sftp_input(struct session *s, void *state)
 {
 	struct sftp_state *st = state;
 
+	/* Nobody is left to want the copy's result: it stops. */
+	if (s->in_eof)
+		sftp_copy_stop(st, "the client's input ended");
 	for (;;) {
 		const uint8_t *p = buf_data(&s->in);
 		uint32_t len;
@@ -198,6 +218,8 @@ static int sftp_input(struct session *s, void *state)
 		 * consumes, instead of preading a megabyte first. */
 		if (buf_len(&s->out) >= SFTP_OUT_HIGH)
 			return 0;
+		if (st->copy.active && is_copy_data(p + 4, len))
+			return 0; /* one copy at a time */
 		r = handle_packet(st, p + 4, len);
 		buf_consume(&s->in, 4 + (size_t)len);
 		if (r)
@@ -205,13 +227,36 @@ static int sftp_input(struct session *s, void *state)
 	}
 }
 
-/* Done once no complete packet is left (partial ones cannot finish). */
+/* Done once no complete packet is left (partial ones cannot finish) and
+ * no copy is pending. */
 static int sftp_idle(struct session *s, void *state)
 {
+	const struct sftp_state *st = state;
 	uint32_t len;
 
-	(void)state;
-	return packet_len(&s->in, &len) != 1;
+	return packet_len(&s->in, &len) != 1 && !(st && st->copy.active);
+}
+
+/*
+ * A pending copy wants the next pass at once (a deadline in the past:
+ * poll does not wait), unless its STATUS could not be queued yet: then
+ * the core calls input() when the output drains, and the deadline is
+ * "now" again.
+ */
+static uint64_t sftp_deadline(struct session *s, void *state)
+{
+	const struct sftp_state *st = state;
+
+	if (!st->copy.active || buf_room(&s->out) < SFTP_SMALL_REPLY)
+		return 0;
+	return 1;
+}
+
+static int sftp_timeout(struct session *s, void *state, uint64_t now)
+{
+	(void)s;
+	(void)now;
+	return sftp_copy_step(state);
 }
 
 static void sftp_finish(struct session *s, void *state)
@@ -264,6 +309,8 @@ const struct protocol proto_sftp = {
 	.conf = &sftp_conf_module,
 	.start = sftp_start,
 	.input = sftp_input,
+	.deadline = sftp_deadline,
+	.timeout = sftp_timeout,
 	.idle = sftp_idle,
 	.finish = sftp_finish,
 };

@@ -270,86 +270,10 @@ static int ext_home_directory(struct sftp_state *st, struct sftp_req *rq)
 	return sftp_reply_name1(st, rq->id, st->cwd);
 }
 
-/* Whether [a, a+alen) and [b, b+blen) meet; a length of 0 is "to EOF". */
-static int ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
-			  uint64_t blen)
-{
-	int a_before_b_end = blen == 0 || a < b + blen;
-	int b_before_a_end = alen == 0 || b < a + alen;
-
-	return a_before_b_end && b_before_a_end;
-}
-
-/* The slow path when copy_file_range cannot (other file systems). */
-static int copy_rw(struct sftp_state *st, int rfd, uint64_t roff, int wfd,
-		   uint64_t woff, uint64_t len, uint64_t *done)
-{
-	if (!st->scratch && !(st->scratch = malloc(SFTP_SCRATCH)))
-		return -1;
-	while (len == 0 || *done < len) {
-		size_t want = SFTP_SCRATCH;
-		ssize_t n, m;
-
-		if (len && len - *done < want)
-			want = (size_t)(len - *done);
-		n = pread(rfd, st->scratch, want, (off_t)(roff + *done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -1 : 0;
-		for (ssize_t off = 0; off < n; off += m) {
-			m = pwrite(wfd, st->scratch + off, (size_t)(n - off),
-				   (off_t)(woff + *done + (uint64_t)off));
-			if (m < 0 && errno == EINTR) {
-				m = 0;
-				continue;
-			}
-			if (m <= 0)
-				return -1;
-		}
-		*done += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int copy_range(struct sftp_state *st, int rfd, uint64_t roff,
-		      int wfd, uint64_t woff, uint64_t len)
-{
-	uint64_t done = 0;
-
-	while (len == 0 || done < len) {
-		loff_t ro = (loff_t)(roff + done), wo = (loff_t)(woff + done);
-		size_t want = 1u << 30;
-		ssize_t n;
-
-		if (len && len - done < want)
-			want = (size_t)(len - done);
-		n = copy_file_range(rfd, &ro, wfd, &wo, want, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EXDEV || errno == EINVAL ||
-			      errno == EOPNOTSUPP || errno == ENOSYS ||
-			      errno == EBADF)) {
-			int r = copy_rw(st, rfd, roff, wfd, woff, len, &done);
-
-			st->stats.written += done;
-			return r;
-		}
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		done += (uint64_t)n;
-	}
-	st->stats.written += done;
-	return 0;
-}
-
 static int ext_copy_data(struct sftp_state *st, struct sftp_req *rq)
 {
 	struct sftp_handle *rh, *wh;
 	uint64_t roff, len, woff;
-	struct stat rs, ws;
 
 	if (get_file_handle(st, rq, &rh) < 0)
 		return sftp_bad_message(st, rq, "copy-data");
@@ -360,21 +284,5 @@ static int ext_copy_data(struct sftp_state *st, struct sftp_req *rq)
 	rd_be64(&rq->rd, &woff);
 	if (!rd_end(&rq->rd))
 		return sftp_bad_message(st, rq, "copy-data");
-	if (!rh || !wh)
-		return sftp_invalid_handle(st, rq->id);
-	if (!rh->readable || !wh->writable)
-		return sftp_status(st, rq->id, SSH_FX_PERMISSION_DENIED, NULL);
-	if (roff > INT64_MAX || woff > INT64_MAX || len > INT64_MAX ||
-	    roff > INT64_MAX - len || woff > INT64_MAX - len)
-		return sftp_status_errno(st, rq->id, EINVAL);
-	if (fstat(rh->fd, &rs) < 0 || fstat(wh->fd, &ws) < 0)
-		return sftp_status_errno(st, rq->id, errno);
-	if (rs.st_dev == ws.st_dev && rs.st_ino == ws.st_ino &&
-	    ranges_overlap(roff, len, woff, len))
-		return sftp_status(st, rq->id, SSH_FX_FAILURE,
-				   "overlapping ranges");
-	wh->written = 1;
-	if (copy_range(st, rh->fd, roff, wh->fd, woff, len) < 0)
-		return sftp_status_errno(st, rq->id, errno);
-	return sftp_status(st, rq->id, SSH_FX_OK, NULL);
+	return sftp_ext_copy_data(st, rq, rh, roff, len, wh, woff);
 }

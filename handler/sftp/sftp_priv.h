@@ -266,6 +266,17 @@ struct sftp_stats {
 	unsigned bad;            /* malformed packets answered */
 };
 
+/* A copy-data in progress (sftp_copy.c): one at a time. */
+struct sftp_copy {
+	int active;
+	uint32_t id;             /* the request, answered when it ends */
+	int rfd, wfd;            /* duplicates of the handles' fds */
+	uint64_t roff, len, woff; /* len 0: to the source's end */
+	uint64_t done;           /* source bytes covered, holes included */
+	uint64_t copied;         /* data bytes written */
+	int plain;               /* copy_file_range refused: pread/pwrite */
+};
+
 struct sftp_state {
 	struct session *s;
 	int root_fd;             /* O_PATH of ROOT: every path starts here */
@@ -282,6 +293,8 @@ struct sftp_state {
 	struct sftp_handles handles;
 	struct sftp_stats stats;
 	uint8_t *scratch;        /* copy-data fallback, allocated on demand */
+	struct sftp_copy copy;   /* copy-data in progress */
+	uint64_t copy_step;      /* bytes per step (SFTP_COPY_STEP) */
 	struct sftp_idcache ids;
 };
 
@@ -342,6 +355,25 @@ int sftp_ext_writes(const uint8_t *name, uint32_t n);
 /* The EXTENDED dispatcher, after the name. */
 int sftp_op_extended(struct sftp_state *st, struct sftp_req *rq,
 		      const uint8_t *name, uint32_t n);
+
+/* ---- sftp_copy.c: copy-data in bounded steps ---- */
+
+/* Data bytes a copy step writes at most, and extents it visits at most:
+ * the loop serves other requests and the client between steps. */
+#ifndef SFTP_COPY_STEP
+#define SFTP_COPY_STEP (8u << 20)
+#endif
+#define SFTP_COPY_EXTENTS 64
+
+/* copy-data once parsed: checks, then the first step (answered at once
+ * if that finishes it). */
+int sftp_ext_copy_data(struct sftp_state *st, struct sftp_req *rq,
+		       struct sftp_handle *rh, uint64_t roff, uint64_t len,
+		       struct sftp_handle *wh, uint64_t woff);
+/* One step of the pending copy, if any; answers it when it ends. 0. */
+int sftp_copy_step(struct sftp_state *st);
+/* Ends the pending copy, if any, answered FAILURE with why (logged). */
+void sftp_copy_stop(struct sftp_state *st, const char *why);
 
 /* ---- sftp_policy.c: the permission policy ---- */
 

@@ -187,6 +187,8 @@ struct sftp_state *sftp_state_new(struct session *s,
 	}
 	st->s = s;
 	st->root_fd = -1;
+	st->copy.rfd = st->copy.wfd = -1;
+	st->copy_step = SFTP_COPY_STEP;
 	st->sync_close = a->sync_close;
 	return st;
 }
@@ -207,6 +209,10 @@ int sftp_state_open(struct sftp_state *st, const struct sftp_args *a)
 
 void sftp_state_free(struct sftp_state *st)
 {
+	if (st->copy.rfd >= 0)
+		close(st->copy.rfd);
+	if (st->copy.wfd >= 0)
+		close(st->copy.wfd);
 	sftp_handles_free(&st->handles);
 	if (st->root_fd >= 0)
 		close(st->root_fd);
