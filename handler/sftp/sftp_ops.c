@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bytes.h"
@@ -55,6 +56,56 @@ static int open_counting(struct sftp_state *st, const char *path, int f,
 	return fd;
 }
 
+/* The type OPEN found is one a client may open (sftp_policy.c). */
+static int openable(int fd, const struct stat *want)
+{
+	struct stat got;
+
+	if (fstat(fd, &got) < 0 || !sftp_policy_openable(&got))
+		return 0;
+	return !want || (got.st_dev == want->st_dev &&
+			 got.st_ino == want->st_ino);
+}
+
+/*
+ * OPEN: what the path names is looked at first through an O_PATH fd,
+ * which opens nothing, and opened only when the policy allows its type:
+ * opening a FIFO or a device can block or act (a tape rewinds, a
+ * watchdog arms). The file then opened must be the one looked at. -1
+ * with errno, or with *why set when the type is refused.
+ */
+static int open_file(struct sftp_state *st, const char *path, int f,
+		     mode_t mode, int *created, const char **why)
+{
+	struct stat want;
+	int probe = -1, fd, r;
+
+	*why = NULL;
+	*created = 0;
+	if (!((f & O_CREAT) && (f & O_EXCL))) {
+		probe = sftp_path_open(st, path, O_PATH, 0);
+		if (probe < 0 && (errno != ENOENT || !(f & O_CREAT)))
+			return -1;
+	}
+	if (probe >= 0) {
+		r = fstat(probe, &want);
+		close(probe);
+		if (r < 0)
+			return -1;
+		if (!sftp_policy_openable(&want)) {
+			*why = "not a regular file";
+			return -1;
+		}
+	}
+	fd = open_counting(st, path, f, mode, created);
+	if (fd >= 0 && !openable(fd, probe >= 0 ? &want : NULL)) {
+		close(fd);
+		*why = "not a regular file";
+		return -1;
+	}
+	return fd;
+}
+
 int sftp_op_open(struct sftp_state *st, struct sftp_req *rq)
 {
 	char path[SFTP_PATH_MAX];
@@ -62,7 +113,7 @@ int sftp_op_open(struct sftp_state *st, struct sftp_req *rq)
 	struct sftp_handle *h;
 	struct sftp_attrs a;
 	uint32_t pflags;
-	struct stat sb;
+	const char *why;
 	int f, fd, created;
 	mode_t mode;
 	struct wr w;
@@ -83,16 +134,11 @@ int sftp_op_open(struct sftp_state *st, struct sftp_req *rq)
 	mode = (a.flags & SSH_FILEXFER_ATTR_PERMISSIONS)
 		       ? sftp_policy_mode(st, a.perm)
 		       : 0666;
-	fd = open_counting(st, path, f, mode, &created);
+	fd = open_file(st, path, f, mode, &created, &why);
+	if (fd < 0 && why)
+		return sftp_status(st, rq->id, SSH_FX_FAILURE, why);
 	if (fd < 0)
 		return sftp_status_errno(st, rq->id, errno);
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		/* Devices, FIFOs and directories could block the one loop
-		 * or make no sense as files: regular files only. */
-		close(fd);
-		return sftp_status(st, rq->id, SSH_FX_FAILURE,
-				   "not a regular file");
-	}
 	h->fd = fd;
 	h->readable = (f & O_ACCMODE) != O_WRONLY;
 	h->writable = (f & O_ACCMODE) != O_RDONLY;
@@ -120,8 +166,9 @@ int sftp_op_close(struct sftp_state *st, struct sftp_req *rq)
 	h = sftp_handle_find(&st->handles, hp, hn, SFTP_H_FREE);
 	if (!h)
 		return sftp_invalid_handle(st, rq->id);
+	/* /dev/null has nothing to sync (EINVAL): not an error. */
 	if (st->sync_close && h->kind == SFTP_H_FILE && h->written &&
-	    fdatasync(h->fd) < 0)
+	    fdatasync(h->fd) < 0 && errno != EINVAL)
 		err = errno;
 	if (sftp_handle_close(&st->handles, h) < 0 && !err)
 		err = errno;

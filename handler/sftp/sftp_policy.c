@@ -4,6 +4,7 @@
  * allowed (asked by the dispatcher, and by OPEN once its flags are read).
  */
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "exitcode.h"
 #include "log.h"
@@ -138,4 +139,30 @@ int sftp_permitted(const struct sftp_state *st, uint8_t type,
 	if (type == SSH_FXP_EXTENDED)
 		return !sftp_ext_writes(ext, extlen);
 	return only_reads(type);
+}
+
+/*
+ * What OPEN may open: regular files, and the memory character devices a
+ * read or write of which is harmless and never blocks (null, zero, full,
+ * random, urandom: major 1), so that reading /dev/zero through a link in
+ * a root that holds /dev works as with OpenSSH's server. FIFOs, sockets,
+ * block devices, other character devices (ttys, tapes, watchdogs,
+ * /dev/mem) and directories are refused without ever being opened.
+ */
+int sftp_policy_openable(const struct stat *sb)
+{
+	if (S_ISREG(sb->st_mode))
+		return 1;
+	if (!S_ISCHR(sb->st_mode) || major(sb->st_rdev) != 1)
+		return 0;
+	switch (minor(sb->st_rdev)) {
+	case 3: /* null */
+	case 5: /* zero */
+	case 7: /* full */
+	case 8: /* random */
+	case 9: /* urandom */
+		return 1;
+	default:
+		return 0;
+	}
 }

@@ -388,6 +388,9 @@ mode_t sftp_policy_mode(const struct sftp_state *st, uint32_t perm);
  * yes. 1 allowed, 0 refused, -1 with errno (fstat failed). */
 int sftp_policy_owner(const struct sftp_state *st, int fd,
 		      const struct sftp_attrs *a);
+/* Whether OPEN may open a file of this type (regular files, and /dev/null,
+ * zero, full, random, urandom); checked before anything opens it. */
+int sftp_policy_openable(const struct stat *sb);
 /* The single policy check: 1 if allowed. pflags only for OPEN. */
 int sftp_permitted(const struct sftp_state *st, uint8_t type,
 		   const uint8_t *ext, uint32_t extlen, uint32_t pflags);
