@@ -93,6 +93,9 @@ static int truncate_path(struct sftp_state *st, const char *path, int pfd,
 		return errno = EINVAL, -1;
 	if (fstat(pfd, &want) < 0)
 		return -1;
+	/* truncate(2)'s answers, without opening what is not a file. */
+	if (S_ISDIR(want.st_mode))
+		return errno = EISDIR, -1;
 	if (!S_ISREG(want.st_mode))
 		return errno = EINVAL, -1;
 	fd = sftp_path_open(st, path, O_WRONLY | O_NONBLOCK | O_NOCTTY, 0);

@@ -18,10 +18,16 @@ ROOT=$T/root
 L=$T/local
 REF=/usr/lib/openssh/sftp-server
 mkdir -p "$ROOT" "$L"
+# OpenSSH's server lets clients change owners and set setuid bits; handler
+# only with these items (docs/sftp.md, "Attribute changes"), so that the
+# comparisons below are like for like. The default is checked in 5c.
+printf 'sftp-allow-chown yes\nsftp-allow-setid yes\n' >"$T/parity.conf"
+HANDLER_CONF=$T/parity.conf
+export HANDLER_CONF
 if [ -n "${SFTP_REF:-}" ]; then
 	SERVER="$SFTP_REF -d $ROOT"
 else
-	SERVER="$BIN/handler sftp $ROOT"
+	SERVER="$BIN/handler -f $T/parity.conf sftp $ROOT"
 fi
 case $BUILD in *asan*) big=16 ;; *) big=64 ;; esac
 
@@ -197,6 +203,16 @@ if batch recursive; then
 	if [ "$(id -u)" -eq 0 ]; then
 		check chown_chgrp [ "$(stat -c %u:%g "$ROOT/copied.bin")" = 1234:4321 ]
 	fi
+fi
+
+# 5c. by default (no sftp-allow-chown, no sftp-allow-setid) handler
+# refuses owner changes and drops setuid/setgid bits.
+if [ -z "${SFTP_REF:-}" ] && [ "$(id -u)" -eq 0 ] && [ -f "$ROOT/rtree/a/f1" ]; then
+	chown 0:0 "$ROOT/rtree/a/f1"
+	printf -- '-chown 1234 rtree/a/f1\n-chgrp 4321 rtree/a/f1\nchmod 4755 rtree/a/f1\n' >"$T/default_attrs.batch"
+	limit 30 sftp -D "$BIN/handler sftp $ROOT" -b "$T/default_attrs.batch" >"$T/default_attrs.out" 2>&1
+	check default_chown_refused [ "$(stat -c %u:%g "$ROOT/rtree/a/f1")" = 0:0 ]
+	check default_setuid_dropped [ "$(stat -c %a "$ROOT/rtree/a/f1")" = 755 ]
 fi
 
 # 6. server options: -d START, -u UMASK, and -e / -l LEVEL accepted.

@@ -281,11 +281,14 @@ class Sftp:
 
 
 def server_argv(root, extra=()):
-    """The server under test: handler sftp unless SFTP_REF names OpenSSH's."""
+    """The server under test: handler sftp unless SFTP_REF names OpenSSH's
+    (with -f $HANDLER_CONF when that is set)."""
     ref = os.environ.get("SFTP_REF")
     if ref:
         return [ref, "-d", root] + [a for a in extra if a == "-R"]
-    return [os.path.join(os.environ["BIN"], "handler"), "sftp"] + list(extra) + [root]
+    conf = os.environ.get("HANDLER_CONF")
+    return ([os.path.join(os.environ["BIN"], "handler")] +
+            (["-f", conf] if conf else []) + ["sftp"] + list(extra) + [root])
 
 
 class Tap:
