@@ -20,26 +20,37 @@ int reap_subreaper(void)
 	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 
-/* The parent pid from /proc/PID/stat, or -1. The name (field 2) may
- * hold spaces and parentheses: the fields after the last ')' are safe. */
-static pid_t parent_of(pid_t pid)
+/* Field n (4: parent, 5: process group) of /proc/PID/stat, or -1. The
+ * name (field 2) may hold spaces and parentheses: the fields after the
+ * last ')' are safe. */
+static pid_t stat_field(pid_t pid, int n)
 {
 	char path[64], buf[512], *p;
 	FILE *f;
-	size_t n;
-	int ppid;
+	size_t len;
+	int v[2];
 
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
+	len = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
-	buf[n] = 0;
+	buf[len] = 0;
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+	if (!p || sscanf(p + 1, " %*c %d %d", &v[0], &v[1]) != 2)
 		return -1;
-	return (pid_t)ppid;
+	return (pid_t)v[n == 4 ? 0 : 1];
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	return stat_field(pid, 4);
+}
+
+static pid_t group_of(pid_t pid)
+{
+	return stat_field(pid, 5);
 }
 
 static int listed(pid_t pid, const pid_t *v, size_t n)
@@ -120,8 +131,11 @@ static size_t strays(pid_t self, const pid_t *keep, size_t nkeep,
 	size_t nk = 0, n = 0;
 
 	children_of(self, kids, &nk, REAP_MAX);
+	/* A kept command's orphan still in its group is that command's:
+	 * its group kill reaches it when its request ends. */
 	for (size_t i = 0; i < nk; i++)
-		if (!listed(kids[i], keep, nkeep))
+		if (!listed(kids[i], keep, nkeep) &&
+		    !listed(group_of(kids[i]), keep, nkeep))
 			set[n++] = kids[i];
 	*roots = n;
 	for (size_t i = 0; i < n && n < REAP_MAX; i++)

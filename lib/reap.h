@@ -17,8 +17,9 @@ int reap_subreaper(void);
 /*
  * Kills (SIGKILL) and reaps every descendant of ours except the subtrees
  * rooted at the pids in keep (running requests' commands, whose own
- * children are theirs), until none is left or 64 rounds have passed.
- * Returns how many processes were signalled.
+ * children are theirs) and at orphans still in a kept pid's process
+ * group, until none is left or 64 rounds have passed. Returns how many
+ * times a process was signalled.
  */
 size_t reap_strays(const pid_t *keep, size_t nkeep);
 
