@@ -368,44 +368,65 @@ static void loop_shutdown(struct loop *l)
 		l->out_shut = 1;
 }
 
+/* One pass's poll set: the signalfd, the transport's fds as the buffers
+ * allow, then the module's own. */
+struct loop_set {
+	struct pollfd pfd[3 + SESSION_MAX_MODULE_FDS];
+	size_t n, nmod;
+	int in_at, out_at, sig_at;
+};
+
+static void loop_add(struct loop_set *ps, int *at, int fd, short events)
+{
+	ps->pfd[ps->n] = (struct pollfd){ fd, events, 0 };
+	*at = (int)ps->n++;
+}
+
+static void loop_pollset(struct loop *l, struct loop_set *ps)
+{
+	const struct protocol *p = l->proto;
+
+	ps->n = ps->nmod = 0;
+	ps->in_at = ps->out_at = ps->sig_at = -1;
+	if (l->stop.fd >= 0)
+		loop_add(ps, &ps->sig_at, l->stop.fd, POLLIN);
+	if (l->ending < 0 && transport_want_in(&l->t))
+		loop_add(ps, &ps->in_at, l->t.fd_in, POLLIN);
+	if (transport_want_out(&l->t))
+		loop_add(ps, &ps->out_at, l->t.fd_out, POLLOUT);
+	if (l->started && l->ending < 0 && p->pollfds) {
+		ps->nmod = p->pollfds(l->s, l->state, ps->pfd + ps->n,
+				      SESSION_MAX_MODULE_FDS);
+		if (ps->nmod > SESSION_MAX_MODULE_FDS)
+			ps->nmod = SESSION_MAX_MODULE_FDS;
+		/* poll leaves revents alone when interrupted. */
+		for (size_t i = ps->n; i < ps->n + ps->nmod; i++)
+			ps->pfd[i].revents = 0;
+	}
+}
+
+static int loop_ready(const struct loop_set *ps, int at)
+{
+	return at >= 0 && ps->pfd[at].revents;
+}
+
 int loop_run(struct loop *l)
 {
-	struct pollfd pfd[3 + SESSION_MAX_MODULE_FDS];
 	const struct protocol *p = l->proto;
+	struct loop_set ps;
 
 	loop_process(l, clock_now());
 	for (;;) {
-		size_t n = 0, nmod = 0;
-		int in_at = -1, out_at = -1, sig_at = -1, r;
 		uint64_t now;
+		int r;
 
 		if (l->ending >= 0 && transport_flushed(&l->t))
 			break;
 		if (l->stop_at && clock_now() >= l->stop_at)
 			break;
-		if (l->stop.fd >= 0) {
-			pfd[n] = (struct pollfd){ l->stop.fd, POLLIN, 0 };
-			sig_at = (int)n++;
-		}
-		if (l->ending < 0 && transport_want_in(&l->t)) {
-			pfd[n] = (struct pollfd){ l->t.fd_in, POLLIN, 0 };
-			in_at = (int)n++;
-		}
-		if (transport_want_out(&l->t)) {
-			pfd[n] = (struct pollfd){ l->t.fd_out, POLLOUT, 0 };
-			out_at = (int)n++;
-		}
-		if (l->started && l->ending < 0 && p->pollfds) {
-			nmod = p->pollfds(l->s, l->state, pfd + n,
-					  SESSION_MAX_MODULE_FDS);
-			if (nmod > SESSION_MAX_MODULE_FDS)
-				nmod = SESSION_MAX_MODULE_FDS;
-			/* poll leaves revents alone when interrupted. */
-			for (size_t i = n; i < n + nmod; i++)
-				pfd[i].revents = 0;
-		}
+		loop_pollset(l, &ps);
 		now = clock_now();
-		r = poll(pfd, n + nmod,
+		r = poll(ps.pfd, ps.n + ps.nmod,
 			 clock_poll_timeout(now, loop_deadline(l)));
 		if (r < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
@@ -413,14 +434,14 @@ int loop_run(struct loop *l)
 			break;
 		}
 		now = clock_now();
-		if (r > 0 && sig_at >= 0 && pfd[sig_at].revents)
+		if (r > 0 && loop_ready(&ps, ps.sig_at))
 			loop_signal(l, now);
-		if (r > 0 && in_at >= 0 && pfd[in_at].revents)
+		if (r > 0 && loop_ready(&ps, ps.in_at))
 			loop_read(l, now);
-		if (r > 0 && out_at >= 0 && pfd[out_at].revents)
+		if (r > 0 && loop_ready(&ps, ps.out_at))
 			loop_write(l, now);
 		if (l->started && l->ending < 0)
-			loop_module_events(l, pfd + n, nmod, now);
+			loop_module_events(l, ps.pfd + ps.n, ps.nmod, now);
 		if (loop_timers(l, now))
 			break;
 		loop_process(l, now);
