@@ -80,20 +80,57 @@ static ssize_t chunk(struct sftp_state *st, struct sftp_copy *c, uint64_t ro,
 	return chunk_rw(st, c->rfd, ro, c->wfd, wo, want);
 }
 
-/* The destination's [wo, wo+n) must read as zeros: punched where it
- * holds data (beyond its end it reads as zeros already). */
-static int zero_dest(struct sftp_copy *c, uint64_t wo, uint64_t n)
+/* Zeros written through the scratch buffer where holes cannot be
+ * punched: at most *budget bytes; how many, or -1. */
+static int64_t write_zeros(struct sftp_state *st, int wfd, uint64_t wo,
+			   uint64_t n, uint64_t *budget)
+{
+	uint64_t done = 0;
+
+	if (!st->scratch && !(st->scratch = malloc(SFTP_SCRATCH)))
+		return -1;
+	memset(st->scratch, 0, SFTP_SCRATCH);
+	if (n > *budget)
+		n = *budget;
+	while (done < n) {
+		size_t want = n - done < SFTP_SCRATCH ? (size_t)(n - done)
+						      : SFTP_SCRATCH;
+		ssize_t m = pwrite(wfd, st->scratch, want, (off_t)(wo + done));
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0)
+			return -1;
+		done += (uint64_t)m;
+	}
+	*budget -= done;
+	return (int64_t)done;
+}
+
+/*
+ * The destination's [wo, wo+n) must read as zeros: punched where it holds
+ * data (beyond its end it reads as zeros already), else zeros written.
+ * How many bytes of the range are done (all, or what the budget allowed
+ * of the zeros), or -1.
+ */
+static int64_t zero_dest(struct sftp_state *st, struct sftp_copy *c,
+			 uint64_t wo, uint64_t n, uint64_t *budget)
 {
 	struct stat ws;
+	uint64_t part = n;
 
 	if (fstat(c->wfd, &ws) < 0)
 		return -1;
 	if (wo >= (uint64_t)ws.st_size)
-		return 0;
-	if (n > (uint64_t)ws.st_size - wo)
-		n = (uint64_t)ws.st_size - wo;
-	return fallocate(c->wfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			 (off_t)wo, (off_t)n);
+		return (int64_t)n;
+	if (part > (uint64_t)ws.st_size - wo)
+		part = (uint64_t)ws.st_size - wo;
+	if (fallocate(c->wfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)wo, (off_t)part) == 0)
+		return (int64_t)n;
+	if (errno != EOPNOTSUPP && errno != ENOSYS)
+		return -1;
+	return write_zeros(st, c->wfd, wo, part, budget);
 }
 
 /* The source's end for this copy: its range's, or its size now. */
@@ -132,9 +169,12 @@ static int extent(struct sftp_state *st, struct sftp_copy *c,
 		return -1;
 	data = d < 0 || (uint64_t)d > end ? end : (uint64_t)d;
 	if (data > pos) {
-		if (zero_dest(c, c->woff + c->done, data - pos) < 0)
+		int64_t z = zero_dest(st, c, c->woff + c->done, data - pos,
+				      budget);
+
+		if (z < 0)
 			return -1;
-		c->done = data - c->roff;
+		c->done += (uint64_t)z;
 		return 0;
 	}
 	h = lseek(c->rfd, (off_t)pos, SEEK_HOLE);
