@@ -71,7 +71,7 @@ TOOLS := $(foreach s,$(TOOL_SRC),$(BUILD)/tools/$(basename $(notdir $(s))))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all tests deps check check-asan check-quick fuzzers fuzz bench run \
-	install uninstall clean
+	mutate install uninstall clean
 .SUFFIXES:
 .DELETE_ON_ERROR:
 
@@ -132,6 +132,8 @@ UNIT_LIBS_test_msgpipe_queues := msgpipe
 UNIT_SUPPORT_test_msgpipe_queues :=
 UNIT_LIBS_test_msgpipe_sender := msgpipe common
 UNIT_SUPPORT_test_msgpipe_sender :=
+UNIT_LIBS_test_secure_forgery := secure common
+UNIT_SUPPORT_test_secure_forgery := tests/unit/support_secure.c
 UNIT_LIBS_test_secure_frames := secure common
 UNIT_SUPPORT_test_secure_frames := tests/unit/support_secure.c
 UNIT_LIBS_test_secure_handshake := secure common
@@ -216,6 +218,11 @@ check-asan: deps
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" tests
 	sh tests/check.sh build-asan
+
+# Each mutant in tests/mutants/ against the tests it names (minutes; not
+# part of check). MUTANTS="a b" runs only those.
+mutate:
+	sh tests/mutants/run.sh $(MUTANTS)
 
 fuzz: fuzzers
 	sh tests/fuzz/run.sh build-fuzz $${FUZZ_SECONDS:-300}
