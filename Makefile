@@ -162,6 +162,7 @@ TOOL_LIBS_msgcount := common
 TOOL_LIBS_msgecho := common
 TOOL_LIBS_msggen := common
 TOOL_LIBS_msgping := common
+TOOL_LIBS_noopenat2 := common
 TOOL_LIBS_secure_ceiling := secure common
 
 # A unit test links the fixtures and rooms it names, else none and LIBS_test.
