@@ -108,8 +108,14 @@ int engine_input(struct engine *e, uint64_t now, const uint8_t *p, size_t n)
 	if (m.id != 0 && (m.len > 0 || m.eof != MSG_EOF_NONE)) {
 		res = receiver_on_data(&e->rcv, &m);
 		if (res == RECV_BAD) {
+			/* A block keeps its position and length for life and
+			 * only the last one carries the EOF, so no peer
+			 * following the protocol, even a lossy or reordered
+			 * one, can send this: CurveCP authenticates the peer,
+			 * so it is the peer's own fault and fatal. */
 			engine_refused(e, "data inconsistent with the "
 					  "stream's EOF");
+			e->violation = 1;
 			return -1;
 		}
 	}
@@ -269,6 +275,8 @@ static int eof_wait_over(struct engine *e, uint64_t now)
 
 enum engine_status engine_tick(struct engine *e, uint64_t now)
 {
+	if (e->violation)
+		return ENGINE_VIOLATION;
 	if (log_get_level() >= LOG_DEBUG && sender_outstanding(&e->snd)) {
 		const struct block *k =
 			&e->snd.blk[e->snd.bhead % e->snd.blk_cap];

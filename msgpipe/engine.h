@@ -26,7 +26,10 @@ struct engine_cfg {
 	uint64_t keepalive_ns; /* silence before an idle probe */
 };
 
-enum engine_status { ENGINE_RUNNING, ENGINE_GIVEUP, ENGINE_DONE };
+/* ENGINE_VIOLATION: the peer contradicted its own stream (data past its
+ * EOF, an EOF before bytes it already sent); the connection is over. */
+enum engine_status { ENGINE_RUNNING, ENGINE_GIVEUP, ENGINE_DONE,
+		     ENGINE_VIOLATION };
 
 struct engine {
 	struct engine_cfg cfg;
@@ -56,6 +59,9 @@ struct engine {
 	uint32_t fin_id;
 	int peer_has_fin;
 	int failure_logged;
+	/* The peer contradicted its stream's EOF: no byte it sends can be
+	 * trusted to belong to the stream any more (engine_tick ends it). */
+	int violation;
 	/* The peer pads its messages like curvecpmessage, whose 64-message
 	 * input queue overflows under a burst: keep few messages in flight. */
 	int legacy_peer;
@@ -76,7 +82,8 @@ void engine_free(struct engine *e);
 void engine_refused(struct engine *e, const char *why);
 
 /* One message from fd 8 (without its length byte). Returns 0 if accepted,
- * -1 if refused (logged, dropped). */
+ * -1 if refused (logged, dropped); a refusal for data inconsistent with
+ * the stream's EOF also makes engine_tick() return ENGINE_VIOLATION. */
 int engine_input(struct engine *e, uint64_t now, const uint8_t *p, size_t n);
 
 /*

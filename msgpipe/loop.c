@@ -425,6 +425,10 @@ static int run(struct mp_loop *l)
 				  l->eng.peer_spoke ? "with data outstanding"
 						    : "since the start");
 			return EXIT_TEMP;
+		case ENGINE_VIOLATION:
+			log_error("giving up: the peer sent data past or "
+				  "against its stream's end");
+			return EXIT_TEMP;
 		case ENGINE_DONE:
 		case ENGINE_RUNNING:
 			break;
