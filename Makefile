@@ -116,6 +116,7 @@ UNIT_LIBS_test_lib := common
 UNIT_SUPPORT_test_lib :=
 UNIT_SUPPORT_test_loop_end := tests/unit/support_loop.c
 UNIT_SUPPORT_test_loop_flow := tests/unit/support_loop.c
+UNIT_SUPPORT_test_loop_secure := tests/unit/support_loop.c
 UNIT_LIBS_test_msgpipe_acks := msgpipe
 UNIT_SUPPORT_test_msgpipe_acks :=
 UNIT_LIBS_test_msgpipe_config := msgpipe common
