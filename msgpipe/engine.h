@@ -53,11 +53,15 @@ struct engine {
 	uint64_t hello_at;        /* client: empty first message due */
 	uint64_t eof_unacked_at;  /* all but our EOF acked, peer finished */
 	int eof_given_up;
-	/* First message of ours (with an id) sent once the peer's stream was
-	 * complete: if the peer acknowledges it or a later one, it has our
-	 * final acknowledgement and no linger is needed. */
-	uint32_t fin_id;
-	int peer_has_fin;
+	/* Teardown (docs/msgpipe.md, "Finishing"). Once done we send a
+	 * *done probe* (a data-less message with an id, carrying our whole
+	 * acknowledgement) until the peer acknowledges it or one after it:
+	 * then it has our final acks and knows we are done (fin_acked). A
+	 * probe from the peer after its EOF says the same of the peer
+	 * (peer_settled): msgpipe probes only with nothing outstanding. */
+	uint32_t done_probe_id;
+	int fin_acked;
+	int peer_settled;
 	int failure_logged;
 	/* The peer contradicted its stream's EOF: no byte it sends can be
 	 * trusted to belong to the stream any more (engine_tick ends it). */
@@ -100,8 +104,16 @@ uint64_t engine_deadline(struct engine *e, uint64_t now);
 
 /* Both directions finished (the linger for final acks is not included). */
 int engine_done(const struct engine *e);
-/* After engine_done: no message from the peer for the linger period. */
+/*
+ * After engine_done: when the linger ends. At once when the peer has
+ * acknowledged our done probe or sent its own (it needs nothing more from
+ * us); otherwise once the peer has been quiet for engine_linger_quiet().
+ */
 uint64_t engine_linger_until(const struct engine *e);
+/* The quiet period that ends a linger without that proof. */
+uint64_t engine_linger_quiet(const struct engine *e);
+/* Done, no acknowledgement owed, linger over: the engine may stop. */
+int engine_may_exit(const struct engine *e, uint64_t now);
 
 /* Child side. */
 static inline struct sendq *engine_sendq(struct engine *e)
