@@ -71,7 +71,7 @@ TOOLS := $(foreach s,$(TOOL_SRC),$(BUILD)/tools/$(basename $(notdir $(s))))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all tests deps check check-asan check-quick fuzzers fuzz bench run \
-	install uninstall clean
+	mutate install uninstall clean
 .SUFFIXES:
 .DELETE_ON_ERROR:
 
@@ -116,6 +116,7 @@ UNIT_LIBS_test_lib := common
 UNIT_SUPPORT_test_lib :=
 UNIT_SUPPORT_test_loop_end := tests/unit/support_loop.c
 UNIT_SUPPORT_test_loop_flow := tests/unit/support_loop.c
+UNIT_SUPPORT_test_loop_secure := tests/unit/support_loop.c
 UNIT_LIBS_test_msgpipe_acks := msgpipe
 UNIT_SUPPORT_test_msgpipe_acks :=
 UNIT_LIBS_test_msgpipe_config := msgpipe common
@@ -130,10 +131,16 @@ UNIT_LIBS_test_msgpipe_message := msgpipe common
 UNIT_SUPPORT_test_msgpipe_message :=
 UNIT_LIBS_test_msgpipe_queues := msgpipe
 UNIT_SUPPORT_test_msgpipe_queues :=
+UNIT_LIBS_test_msgpipe_receiver := msgpipe common
+UNIT_SUPPORT_test_msgpipe_receiver :=
 UNIT_LIBS_test_msgpipe_sender := msgpipe common
+UNIT_LIBS_test_msgpipe_teardown := msgpipe common
+UNIT_SUPPORT_test_msgpipe_teardown := tests/unit/support_msgpipe_engine.c
 UNIT_SUPPORT_test_msgpipe_sender :=
 UNIT_LIBS_test_reap := common
 UNIT_SUPPORT_test_reap :=
+UNIT_LIBS_test_secure_forgery := secure common
+UNIT_SUPPORT_test_secure_forgery := tests/unit/support_secure.c
 UNIT_LIBS_test_secure_frames := secure common
 UNIT_SUPPORT_test_secure_frames := tests/unit/support_secure.c
 UNIT_LIBS_test_secure_handshake := secure common
@@ -170,6 +177,7 @@ TOOL_LIBS_msgcount := common
 TOOL_LIBS_msgecho := common
 TOOL_LIBS_msggen := common
 TOOL_LIBS_msgping := common
+TOOL_LIBS_noopenat2 := common
 TOOL_LIBS_secure_ceiling := secure common
 
 # A unit test links the fixtures and rooms it names, else none and LIBS_test.
@@ -226,6 +234,11 @@ check-asan: deps
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" tests
 	sh tests/check.sh build-asan
+
+# Each mutant in tests/mutants/ against the tests it names (minutes; not
+# part of check). MUTANTS="a b" runs only those.
+mutate:
+	sh tests/mutants/run.sh $(MUTANTS)
 
 fuzz: fuzzers
 	sh tests/fuzz/run.sh build-fuzz $${FUZZ_SECONDS:-300}

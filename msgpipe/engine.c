@@ -108,8 +108,14 @@ int engine_input(struct engine *e, uint64_t now, const uint8_t *p, size_t n)
 	if (m.id != 0 && (m.len > 0 || m.eof != MSG_EOF_NONE)) {
 		res = receiver_on_data(&e->rcv, &m);
 		if (res == RECV_BAD) {
+			/* A block keeps its position and length for life and
+			 * only the last one carries the EOF, so no peer
+			 * following the protocol, even a lossy or reordered
+			 * one, can send this: CurveCP authenticates the peer,
+			 * so it is the peer's own fault and fatal. */
 			engine_refused(e, "data inconsistent with the "
 					  "stream's EOF");
+			e->violation = 1;
 			return -1;
 		}
 	}
@@ -128,8 +134,17 @@ int engine_input(struct engine *e, uint64_t now, const uint8_t *p, size_t n)
 	}
 	if (e->probe_active && m.acked_id == e->probe_id)
 		e->probe_active = 0;
-	if (e->fin_id && m.acked_id && (int32_t)(m.acked_id - e->fin_id) >= 0)
-		e->peer_has_fin = 1;
+	if (e->done_probe_id && m.acked_id &&
+	    (int32_t)(m.acked_id - e->done_probe_id) >= 0)
+		e->fin_acked = 1;
+	/* A msgpipe peer probes only with nothing outstanding, so a probe
+	 * at its EOF position means its whole stream, EOF included, was
+	 * acknowledged and it knows it. curvecpmessage makes no such
+	 * promise: it gets the quiet linger. */
+	if (m.id && m.len == 0 && m.eof == MSG_EOF_NONE && !e->legacy_peer &&
+	    e->rcv.eof != MSG_EOF_NONE && m.pos == e->rcv.eof_pos &&
+	    e->rcv.got.contig == e->rcv.eof_pos)
+		e->peer_settled = 1;
 	sender_on_ack(&e->snd, &m, now);
 	owe_ack(e, &m, res, now);
 	return 0;
@@ -155,9 +170,6 @@ static size_t emit(struct engine *e, uint64_t now, struct msg *m,
 {
 	(void)now;
 	fill_acks(e, m);
-	if (!e->fin_id && m->id && e->rcv.eof != MSG_EOF_NONE &&
-	    m->range1 == e->rcv.eof_pos + 1)
-		e->fin_id = m->id;
 	e->msgs_out++;
 	e->we_spoke = 1;
 	return msg_encode_frame(m, out, cap);
@@ -182,10 +194,10 @@ static uint64_t probe_due(const struct engine *e)
 	}
 	if (!e->we_spoke && e->hello_at)
 		return e->hello_at;
-	/* A finished client asks the peer to acknowledge its final ack:
-	 * once it does, the client exits at once instead of lingering (the
-	 * server lingers instead, where nobody waits for it). */
-	if (e->cfg.role != ROLE_SERVER && !e->fin_id && engine_done(e))
+	/* Done, either role: the done probe carries our final acks and
+	 * asks the peer to confirm them (retried on the schedule above
+	 * until it does), unless the peer already said it needs nothing. */
+	if (!e->fin_acked && !e->peer_settled && engine_done(e))
 		return e->start;
 	if (!e->peer_spoke || sender_outstanding(&e->snd))
 		return 0;
@@ -207,6 +219,8 @@ static size_t send_probe(struct engine *e, uint64_t now, uint8_t *out,
 	}
 	e->probe_id = take_id(e);
 	e->probe_at = now;
+	if (!e->done_probe_id && engine_done(e))
+		e->done_probe_id = e->probe_id;
 	m.id = e->probe_id;
 	m.pos = e->snd.next_pos;
 	return emit(e, now, &m, out, cap);
@@ -269,6 +283,8 @@ static int eof_wait_over(struct engine *e, uint64_t now)
 
 enum engine_status engine_tick(struct engine *e, uint64_t now)
 {
+	if (e->violation)
+		return ENGINE_VIOLATION;
 	if (log_get_level() >= LOG_DEBUG && sender_outstanding(&e->snd)) {
 		const struct block *k =
 			&e->snd.blk[e->snd.bhead % e->snd.blk_cap];
@@ -354,13 +370,35 @@ int engine_done(const struct engine *e)
 	       receiver_finished(&e->rcv);
 }
 
+/*
+ * Without proof, the peer may still be retransmitting its last blocks to
+ * get our final acks: those come at least every CC_RTO_MAX (its backed-off
+ * RTO), and our done probes go out as often. Quiet for two of those means
+ * several messages in a row were lost, or the peer is gone. curvecpmessage
+ * exits once its EOF is acknowledged and never confirms ours: the short
+ * window it has always had.
+ */
+uint64_t engine_linger_quiet(const struct engine *e)
+{
+	uint64_t rto = cc_rto(&e->snd.cc);
+
+	if (e->legacy_peer)
+		return clamp(2 * rto, 60 * MS, 2 * SEC);
+	return clamp(8 * rto, 2 * CC_RTO_MAX, 4 * CC_RTO_MAX);
+}
+
 uint64_t engine_linger_until(const struct engine *e)
 {
-	uint64_t quiet = clamp(2 * cc_rto(&e->snd.cc), 60 * MS, 2 * SEC);
-
-	if (e->peer_has_fin)
+	if (e->fin_acked || e->peer_settled)
 		return e->start; /* it needs nothing more from us */
-	return e->last_heard + quiet;
+	return e->last_heard + engine_linger_quiet(e);
+}
+
+int engine_may_exit(const struct engine *e, uint64_t now)
+{
+	/* An ack still owed (the peer's done probe) goes out first. */
+	return engine_done(e) && !e->ack_now && !e->ack_due &&
+	       now >= engine_linger_until(e);
 }
 
 void engine_child_eof(struct engine *e, enum msg_eof how)

@@ -26,7 +26,10 @@ struct engine_cfg {
 	uint64_t keepalive_ns; /* silence before an idle probe */
 };
 
-enum engine_status { ENGINE_RUNNING, ENGINE_GIVEUP, ENGINE_DONE };
+/* ENGINE_VIOLATION: the peer contradicted its own stream (data past its
+ * EOF, an EOF before bytes it already sent); the connection is over. */
+enum engine_status { ENGINE_RUNNING, ENGINE_GIVEUP, ENGINE_DONE,
+		     ENGINE_VIOLATION };
 
 struct engine {
 	struct engine_cfg cfg;
@@ -50,12 +53,19 @@ struct engine {
 	uint64_t hello_at;        /* client: empty first message due */
 	uint64_t eof_unacked_at;  /* all but our EOF acked, peer finished */
 	int eof_given_up;
-	/* First message of ours (with an id) sent once the peer's stream was
-	 * complete: if the peer acknowledges it or a later one, it has our
-	 * final acknowledgement and no linger is needed. */
-	uint32_t fin_id;
-	int peer_has_fin;
+	/* Teardown (docs/msgpipe.md, "Finishing"). Once done we send a
+	 * *done probe* (a data-less message with an id, carrying our whole
+	 * acknowledgement) until the peer acknowledges it or one after it:
+	 * then it has our final acks and knows we are done (fin_acked). A
+	 * probe from the peer after its EOF says the same of the peer
+	 * (peer_settled): msgpipe probes only with nothing outstanding. */
+	uint32_t done_probe_id;
+	int fin_acked;
+	int peer_settled;
 	int failure_logged;
+	/* The peer contradicted its stream's EOF: no byte it sends can be
+	 * trusted to belong to the stream any more (engine_tick ends it). */
+	int violation;
 	/* The peer pads its messages like curvecpmessage, whose 64-message
 	 * input queue overflows under a burst: keep few messages in flight. */
 	int legacy_peer;
@@ -76,7 +86,8 @@ void engine_free(struct engine *e);
 void engine_refused(struct engine *e, const char *why);
 
 /* One message from fd 8 (without its length byte). Returns 0 if accepted,
- * -1 if refused (logged, dropped). */
+ * -1 if refused (logged, dropped); a refusal for data inconsistent with
+ * the stream's EOF also makes engine_tick() return ENGINE_VIOLATION. */
 int engine_input(struct engine *e, uint64_t now, const uint8_t *p, size_t n);
 
 /*
@@ -93,8 +104,16 @@ uint64_t engine_deadline(struct engine *e, uint64_t now);
 
 /* Both directions finished (the linger for final acks is not included). */
 int engine_done(const struct engine *e);
-/* After engine_done: no message from the peer for the linger period. */
+/*
+ * After engine_done: when the linger ends. At once when the peer has
+ * acknowledged our done probe or sent its own (it needs nothing more from
+ * us); otherwise once the peer has been quiet for engine_linger_quiet().
+ */
 uint64_t engine_linger_until(const struct engine *e);
+/* The quiet period that ends a linger without that proof. */
+uint64_t engine_linger_quiet(const struct engine *e);
+/* Done, no acknowledgement owed, linger over: the engine may stop. */
+int engine_may_exit(const struct engine *e, uint64_t now);
 
 /* Child side. */
 static inline struct sendq *engine_sendq(struct engine *e)

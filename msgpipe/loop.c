@@ -293,10 +293,10 @@ static int finished(struct mp_loop *l, uint64_t now)
 	if (!engine_done(&l->eng) || !l->child.reaped || l->to_child >= 0 ||
 	    l->from_child >= 0 || buf_len(&l->out))
 		return 0;
-	if (l->eng.ack_now || l->eng.ack_due)
-		return 0;
-	/* Linger while the peer still talks: our last ack may be lost. */
-	return now >= engine_linger_until(&l->eng) || l->net_in < 0;
+	/* Linger until the peer has our final acks: they may be lost. With
+	 * fd 8 closed nothing more can come. */
+	return engine_may_exit(&l->eng, now) ||
+	       (l->net_in < 0 && !l->eng.ack_now && !l->eng.ack_due);
 }
 
 static int poll_timeout_ns(struct mp_loop *l, uint64_t now, struct timespec *ts)
@@ -424,6 +424,10 @@ static int run(struct mp_loop *l)
 				  "%.3g s %s", (double)l->eng.cfg.giveup_ns / 1e9,
 				  l->eng.peer_spoke ? "with data outstanding"
 						    : "since the start");
+			return EXIT_TEMP;
+		case ENGINE_VIOLATION:
+			log_error("giving up: the peer sent data past or "
+				  "against its stream's end");
 			return EXIT_TEMP;
 		case ENGINE_DONE:
 		case ENGINE_RUNNING:

@@ -194,6 +194,87 @@ def readv():
 
 case("paramiko_readv", readv)
 
+# The end of a file, byte for byte: a size that is no multiple of
+# paramiko's 32 KiB block (nor of 4096), written on disk directly so only
+# the server's READ path is under test; whole reads (plain and prefetched),
+# a read straddling the end, and reads at offset size-1 (exactly the last
+# byte) and size (EOF, no data). A server whose short READ at the end
+# drops or invents a byte fails here.
+tail_data = os.urandom(3 * 32768 + 4097)
+TS = len(tail_data)
+with open(disk("tail.bin"), "wb") as f:
+    f.write(tail_data)
+
+
+def first_diff(a, b):
+    for i in range(min(len(a), len(b))):
+        if a[i] != b[i]:
+            return i
+    return min(len(a), len(b))
+
+
+def read_eof_exact():
+    with c.open("tail.bin", "rb") as f:
+        d = f.read()
+        if d != tail_data:
+            return "whole read: %d bytes, first difference at %d" % (len(d), first_diff(d, tail_data))
+        if f.read(1) != b"":
+            return "read at the end after a whole read not empty"
+        f.seek(TS - 5000)
+        d = f.read(6000)
+        if d != tail_data[TS - 5000:]:
+            return "read across the end: %d bytes, wanted 5000" % len(d)
+        f.seek(TS - 1)
+        d = f.read(1)
+        if d != tail_data[TS - 1:]:
+            return "read(1) at size-1 returned %r" % d
+        if f.read(1) != b"":
+            return "read(1) at size after size-1 not empty"
+        f.seek(TS - 1)
+        d = f.read(100)
+        if d != tail_data[TS - 1:]:
+            return "read(100) at size-1 returned %d bytes" % len(d)
+        f.seek(TS)
+        d = f.read(10)
+        if d != b"":
+            return "read at offset size returned %d bytes" % len(d)
+    with c.open("tail.bin", "rb") as f:
+        f.prefetch()
+        d = f.read()
+        if d != tail_data:
+            return "prefetched read: %d bytes, first difference at %d" % (len(d), first_diff(d, tail_data))
+    with c.open("tail.bin", "rb") as f:
+        got = list(f.readv([(TS - 1, 1), (TS - 4097, 4097), (0, 1)]))
+        if got != [tail_data[TS - 1:], tail_data[TS - 4097:], tail_data[:1]]:
+            return "readv at the end differs"
+    return True
+
+
+case("paramiko_read_eof_exact", read_eof_exact)
+
+
+def read_eof_raw():
+    """The READ replies themselves, no client buffering in between."""
+    with c.open("tail.bin", "rb") as f:
+        h = f.handle
+        for off, n, want in ((TS - 1, 32768, tail_data[TS - 1:]),
+                             (TS - 1, 1, tail_data[TS - 1:]),
+                             (TS - 4097, 32768, tail_data[TS - 4097:])):
+            t, msg = c._request(paramiko.sftp.CMD_READ, h, long(off), int(n))
+            if t != paramiko.sftp.CMD_DATA:
+                return "READ at %d len %d: reply type %d, wanted DATA" % (off, n, t)
+            d = msg.get_string()
+            if d != want:
+                return "READ at %d len %d: %d bytes, wanted %d" % (off, n, len(d), len(want))
+        try:
+            t, msg = c._request(paramiko.sftp.CMD_READ, h, long(TS), 100)
+        except EOFError:
+            return True  # paramiko turns the EOF status into EOFError
+        return "READ at offset size: reply type %d, wanted the EOF status" % t
+
+
+case("paramiko_read_eof_raw", read_eof_raw)
+
 # Big file: prefetch download, pipelined upload, get/put.
 big = os.urandom(1 << 20) * BIG + os.urandom(12345)
 with open(disk("big.bin"), "wb") as f:

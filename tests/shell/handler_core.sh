@@ -287,21 +287,29 @@ else
 	fail "idle timeout after the handshake, exit 111"
 fi
 
-# Truncation: the client dies without sending its final frame.
-sleep 3 | "$HC" -k "$T/alice" -u alice -p "$T/server.pub" \
-	--exec "$SRV 2>$T/trunc.err" tunnel >/dev/null 2>&1 &
+# Truncation: the client dies without sending its final frame. It is
+# killed only once a line has gone through cat and back (the payload comes
+# from a FIFO this script holds open): the session is then fully up and the
+# server has nothing left to write, so the cut is the first thing it sees
+# and the done line must name it: "truncated", not "peer-gone" (a client
+# killed before the server's accept frame went out would be peer-gone).
+mkfifo "$T/trunc.in"
+exec 3<>"$T/trunc.in"
+"$HC" -k "$T/alice" -u alice -p "$T/server.pub" \
+	--exec "$SRV 2>$T/trunc.err" run -i cat <"$T/trunc.in" >"$T/trunc.out" 2>/dev/null &
 tpid=$!
-# Killed once authenticated, whatever the load: a truncated stream, not
-# a truncated handshake.
-wait_grep "$T/trunc.err" 'auth: ok'
+echo ping >&3
+wait_grep "$T/trunc.out" '^ping$'
 kill -KILL "$tpid" 2>/dev/null
 wait_grep "$T/trunc.err" 'done '
-if grep -q 'secure: truncated' "$T/trunc.err" && grep -q -e 'done .* truncated exit=111' -e 'done .* peer-gone exit=111' "$T/trunc.err"; then
+if grep -q '^ping$' "$T/trunc.out" && grep -q 'secure: truncated' "$T/trunc.err" &&
+	grep -q 'done .* truncated exit=111' "$T/trunc.err"; then
 	ok "truncated secure stream: logged, exit 111"
 else
 	echo "# $(tr '\n' '|' <"$T/trunc.err")"
 	fail "truncated secure stream: logged, exit 111"
 fi
 wait "$tpid" 2>/dev/null
+exec 3>&-
 
 finish

@@ -74,6 +74,31 @@ for role in server client; do
 	done
 done
 
+# A peer that sends data past (and across) the EOF it already sent: no
+# such byte reaches the child, and msgpipe ends the connection at once,
+# saying why (fd 8 is a file, so "fd 8 closed" would come only later).
+"$GEN" pasteof >"$T/in.pasteof" || fail "msggen pasteof"
+rm -f "$T/pe.got" "$T/pe.done"
+limit 20 "$MSGPIPE" sh -c 'cat >"$1"; echo >"$2"' sh "$T/pe.got" "$T/pe.done" \
+	8<"$T/in.pasteof" 9>/dev/null 2>"$T/err"
+rc=$?
+if sane "data past EOF" $rc "$T/err" && [ $rc -eq 111 ] &&
+	grep -q "giving up: the peer sent data past or against its stream's end" "$T/err"; then
+	ok "data past EOF: connection failed (exit 111, logged)"
+else
+	fail "data past EOF: exit $rc, wanted 111 and the violation logged"
+	show "$T/err"
+fi
+# The child's input ends when msgpipe exits: wait (bounded) for it to
+# have written what it got.
+i=0
+while [ ! -e "$T/pe.done" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+if [ -e "$T/pe.done" ] && [ "$(wc -c <"$T/pe.got")" -eq 100 ]; then
+	ok "data past EOF: the child got exactly the 100 bytes before the EOF"
+else
+	fail "data past EOF: the child got $(wc -c <"$T/pe.got" 2>/dev/null) bytes, wanted 100"
+fi
+
 # Noise must not flood the log: at most a line per bad byte is tolerable,
 # but the 64 KB of noise should not take more than a few seconds.
 { "$GEN" random 7; "$GEN" random 8; sleep 1; } |

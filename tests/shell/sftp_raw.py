@@ -294,8 +294,12 @@ def server_argv(root, extra=()):
 class Tap:
     def __init__(self):
         self.failed = 0
+        # A script run twice (e.g. sftp_confine.sh, once through openat2
+        # and once through the fallback walk) keeps its result names apart.
+        self.prefix = os.environ.get("TAP_PREFIX", "")
 
     def ok(self, name, cond, why=""):
+        name = self.prefix + name
         if cond:
             print("ok " + name, flush=True)
         else:

@@ -9,7 +9,9 @@
  * 32-byte messages, shorter than the 48-byte header), fields (framed
  * messages with impossible fields: data longer than the message or than
  * 1024, both EOF flags, positions near 2^64, acknowledgements of bytes
- * never sent, gap lengths that overflow).
+ * never sent, gap lengths that overflow), pasteof (100 bytes ending in a
+ * success EOF, then data after and across that EOF: a peer contradicting
+ * its own stream, which must end the connection).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +162,10 @@ static void gen_kind(struct gen *g, const char *kind)
 		put_data(g, 1, 0, 100, 0);
 		wr_u8(&g->w, MAX_BLOCKS);
 		wr_zero(&g->w, 100);
+	} else if (!strcmp(kind, "pasteof")) {
+		put_data(g, 1, 0, 100, FLAG_SUCCESS);
+		put_data(g, 2, 100, 50, 0);
+		put_data(g, 3, 90, 20, 0);
 	} else if (!strcmp(kind, "hello")) {
 		put_data(g, 1, 0, 6, 0);
 	} else if (!strcmp(kind, "short")) {

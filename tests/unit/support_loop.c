@@ -132,6 +132,7 @@ static int tail_input(struct session *s, void *state)
 		buf_consume(&s->in, n);
 		f->consumed += n;
 		f->saw_eof |= s->in_eof;
+		f->saw_truncated |= s->in_truncated;
 		if (!bang && !s->in_eof)
 			return 0;
 		f->triggered = 1;
@@ -294,12 +295,18 @@ void loopt_fix_init(const char *conf_text)
 
 int loopt_run(const struct protocol *p, int fd_in, int fd_out)
 {
+	return loopt_run_secure(p, fd_in, fd_out, NULL);
+}
+
+int loopt_run_secure(const struct protocol *p, int fd_in, int fd_out,
+		     struct secure *sec)
+{
 	char *argv[] = { (char *)p->name, NULL };
 	uint64_t t0 = clock_now();
 	int code;
 
 	ck_assert_int_eq(loop_init(&loopt_fx.l, &loopt_fx.s, p, 1, argv,
-				   fd_in, fd_out, NULL), 0);
+				   fd_in, fd_out, sec), 0);
 	capture_start();
 	code = loop_run(&loopt_fx.l);
 	capture_stop();

@@ -38,6 +38,7 @@ struct loopt_fake {
 	int late_inputs;      /* input() after the module asked to end */
 	int ended;
 	int saw_eof;
+	int saw_truncated;    /* s->in_truncated at an input() (tail) */
 	int saw_full;         /* s->in and s->out both full at one input() */
 	int notify_fd;        /* gets one byte when saw_full is first set */
 	int notify_failed;
@@ -80,6 +81,10 @@ extern char loopt_logged[16384];
 void loopt_fix_init(const char *conf_text);
 /* loop_init and loop_run with stderr captured; the session's exit code. */
 int loopt_run(const struct protocol *p, int fd_in, int fd_out);
+/* The same over the secure layer: sec is the server's (the loop frees
+ * nothing of it; the caller does after loopt_fix_free). */
+int loopt_run_secure(const struct protocol *p, int fd_in, int fd_out,
+		     struct secure *sec);
 void loopt_fix_free(void);
 
 /* The client's side. */

@@ -82,6 +82,13 @@ static void link_send(struct engt_sim *m, int from, const uint8_t *f, size_t n)
 		return;
 	if (m->drop_every && k % m->drop_every == 0)
 		return;
+	if (m->drop) {
+		struct msg d;
+
+		ck_assert_int_eq(msg_decode(&d, f + 1, n - 1), MSG_OK);
+		if (m->drop(m->drop_ctx, from, &d))
+			return;
+	}
 	if (m->delay_every && k % m->delay_every == 0) {
 		link_put(m, !from, f, n, 3 * m->latency); /* reordered */
 		return;
@@ -135,7 +142,9 @@ static void sim_deliver(struct engt_sim *m)
 			i++;
 			continue;
 		}
-		engine_input(&m->s[p->to].e, m->now, p->b + 1, p->n - 1);
+		if (!m->s[p->to].exited)
+			engine_input(&m->s[p->to].e, m->now, p->b + 1,
+				     p->n - 1);
 		m->q[i] = m->q[--m->nq];
 	}
 }
@@ -152,6 +161,8 @@ int engt_step(struct engt_sim *m)
 		enum engine_status st;
 		size_t n;
 
+		if (s->exited)
+			continue;
 		engt_side_io(m, s);
 		st = engine_tick(&s->e, m->now);
 		if (st == ENGINE_GIVEUP)
@@ -160,11 +171,25 @@ int engt_step(struct engt_sim *m)
 			status = ENGINE_RUNNING;
 		while ((n = engine_output(&s->e, m->now, f, sizeof f)))
 			link_send(m, i, f, n);
+		if (m->model_exit && engine_may_exit(&s->e, m->now)) {
+			s->exited = 1;
+			s->exit_at = m->now;
+		}
 	}
 	/* jump to the next event */
 	for (int i = 0; i < 2; i++) {
-		uint64_t d = engine_deadline(&m->s[i].e, m->now);
+		uint64_t d;
 
+		if (m->s[i].exited)
+			continue;
+		d = engine_deadline(&m->s[i].e, m->now);
+		/* as msgpipe's loop: a done engine wakes for its linger */
+		if (engine_done(&m->s[i].e)) {
+			uint64_t t = engine_linger_until(&m->s[i].e);
+
+			if (t > m->now && (!d || t < d))
+				d = t;
+		}
 		if (d && (!next || d < next))
 			next = d;
 	}
@@ -174,6 +199,8 @@ int engt_step(struct engt_sim *m)
 	if (!next || next <= m->now)
 		next = m->now + 1;
 	m->now = next;
+	if (m->model_exit)
+		return m->s[0].exited && m->s[1].exited;
 	return status == ENGINE_DONE ? 1 : 0;
 }
 

@@ -27,6 +27,8 @@ struct engt_side {
 	size_t got, dst_cap;
 	int closed;        /* the child closed its input */
 	int stalled;       /* the child does not read */
+	int exited;        /* model_exit: engine_may_exit() said so */
+	uint64_t exit_at;
 };
 
 /* A message on its way; only the harness looks inside. */
@@ -44,6 +46,14 @@ struct engt_sim {
 	int cut;           /* nothing goes through any more */
 	int cut_to;        /* only messages to side 0 go through... */
 	unsigned sent[2];
+	/* Targeted loss: a message from side `from` is dropped when this
+	 * returns 1 (ctx is drop_ctx). */
+	int (*drop)(void *ctx, int from, const struct msg *msg);
+	void *drop_ctx;
+	/* Each side stops as msgpipe's loop does once engine_may_exit():
+	 * it neither sends nor receives again, and engt_step returns 1
+	 * when both have stopped (else when both engines are done). */
+	int model_exit;
 };
 
 /*
