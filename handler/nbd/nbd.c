@@ -1,0 +1,250 @@
+/*
+ * The nbd protocol module (docs/nbd.md): an NBD server for one
+ * connection, fixed newstyle negotiation only, serving an image file or a
+ * block device. This file is the protocol table, the phases, the
+ * negotiation deadline, and the session set-up and summary.
+ *
+ *   handler [-s -f CONF] nbd [-r] FILE
+ *
+ * serves FILE as the default export (the empty name) and under its base
+ * name; -r serves it read-only. Over the secure layer a user needs nbd:rw
+ * or nbd:ro (or nbd:rw:NAME, nbd:ro:NAME for one export).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bytes.h"
+#include "clock.h"
+#include "exitcode.h"
+#include "log.h"
+#include "nbd_priv.h"
+
+const char *nbd_user(const struct nbd_state *st)
+{
+	return st->s->user ? st->s->user->name : "-";
+}
+
+static int usage(const char *why)
+{
+	log_error("nbd: %s; usage: nbd [-r] FILE", why);
+	return EXIT_PERM;
+}
+
+/* The file on the command line must be a disk now, or nothing can work;
+ * the configuration's exports are only opened when a client asks. */
+static int check_file(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) < 0) {
+		int err = errno;
+
+		log_error("nbd: cannot use %s: %s", path, strerror(err));
+		return err == ENOENT || err == ENOTDIR || err == EACCES ||
+				       err == ELOOP
+			       ? EXIT_PERM
+			       : EXIT_TEMP;
+	}
+	if (!S_ISREG(sb.st_mode) && !S_ISBLK(sb.st_mode)) {
+		log_error("nbd: %s is neither a regular file nor a block "
+			  "device", path);
+		return EXIT_PERM;
+	}
+	return 0;
+}
+
+static int parse_args(struct nbd_state *st, int argc, char **argv)
+{
+	const char *why;
+	int i = 1, r;
+
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(argv[i], "-r") != 0)
+			return usage("unknown option");
+		st->force_ro = 1;
+	}
+	if (argc - i != 1)
+		return usage(argc - i ? "one FILE only" : "no FILE");
+	r = check_file(argv[i]);
+	if (r)
+		return r;
+	if (nbd_exports_add(&st->exports, nbd_basename(argv[i]), argv[i],
+			    !st->force_ro, NULL, &why) < 0)
+		return usage(why);
+	return 0;
+}
+
+/* A user of the secure layer needs some nbd permission to get anywhere. */
+static int check_user(const struct nbd_state *st)
+{
+	const struct conf_user *u = st->s->user;
+
+	if (!u || nbd_user_allowed(u))
+		return 0;
+	log_error("nbd: user=%s lacks permission nbd:ro or nbd:rw", u->name);
+	return EXIT_PERM;
+}
+
+static int check_buffers(const struct nbd_state *st)
+{
+	const struct session *s = st->s;
+
+	if (s->in.cap < NBD_OPT_HDR_LEN + NBD_OPT_DATA_MAX ||
+	    s->out.cap < nbd_opt_reply_bound(st, NBD_OPT_LIST) ||
+	    s->out.cap < NBD_REPLY_RESERVE + 64 * 1024) {
+		log_error("nbd: session buffers too small");
+		return EXIT_TEMP;
+	}
+	return 0;
+}
+
+static void greet(struct nbd_state *st)
+{
+	uint8_t g[NBD_GREETING_LEN];
+
+	be64_put(g, NBD_MAGIC);
+	be64_put(g + 8, NBD_IHAVEOPT);
+	be16_put(g + 16, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+	buf_append(&st->s->out, g, sizeof g);
+}
+
+/* The negotiation gets the secure handshake's time limit: a client that
+ * never finishes it must not hold the process (CVE-2024-7409). */
+static uint64_t negotiation_ms(const struct session *s)
+{
+	return s->conf && s->conf->limits.handshake_ms ?
+		       s->conf->limits.handshake_ms : 10000;
+}
+
+static void state_free(struct nbd_state *st)
+{
+	nbd_disk_close(&st->disk);
+	nbd_exports_free(&st->exports);
+	free(st);
+}
+
+static int nbd_start(struct session *s, int argc, char **argv, void **state)
+{
+	struct nbd_state *st;
+	int r;
+
+	*state = NULL;
+	st = calloc(1, sizeof *st);
+	if (!st) {
+		log_error("nbd: out of memory");
+		return EXIT_TEMP;
+	}
+	st->s = s;
+	st->disk.fd = -1;
+	st->export_ix = -1;
+	st->neg.meta_export = -1;
+	st->phase = NBD_PH_FLAGS;
+	r = parse_args(st, argc, argv);
+	if (!r)
+		r = check_user(st);
+	if (!r)
+		r = check_buffers(st);
+	if (r) {
+		state_free(st);
+		return r;
+	}
+	st->neg_deadline = clock_now() + negotiation_ms(s) * NS_PER_MS;
+	greet(st);
+	log_debug("nbd: user=%s serving %s%s", nbd_user(st),
+		  st->exports.e[0].path, st->force_ro ? " read-only" : "");
+	*state = st;
+	return 0;
+}
+
+static int nbd_input(struct session *s, void *state)
+{
+	struct nbd_state *st = state;
+	int r;
+
+	(void)s;
+	if (st->phase != NBD_PH_TRANSMIT) {
+		r = nbd_options(st);
+		if (r || st->phase != NBD_PH_TRANSMIT)
+			return r;
+	}
+	return nbd_transmit(st);
+}
+
+static uint64_t nbd_deadline(struct session *s, void *state)
+{
+	const struct nbd_state *st = state;
+
+	(void)s;
+	return st->phase == NBD_PH_TRANSMIT ? 0 : st->neg_deadline;
+}
+
+static int nbd_timeout(struct session *s, void *state, uint64_t now)
+{
+	struct nbd_state *st = state;
+
+	if (st->phase == NBD_PH_TRANSMIT || now < st->neg_deadline)
+		return 0;
+	log_error("nbd: user=%s negotiation not finished in %llu s: closing",
+		  nbd_user(st), (unsigned long long)(negotiation_ms(s) / 1000));
+	return EXIT_TEMP;
+}
+
+/* Idle once no request is half served and no complete message waits:
+ * input() serves everything it can whenever s->out has room. */
+static int nbd_idle(struct session *s, void *state)
+{
+	const struct nbd_state *st = state;
+	size_t unit = st->phase == NBD_PH_FLAGS ? 4 :
+		      st->phase == NBD_PH_OPTIONS ? NBD_OPT_HDR_LEN :
+						    NBD_REQUEST_LEN;
+
+	return !st->cur.active && buf_len(&s->in) < unit;
+}
+
+static const char *phase_name(const struct nbd_state *st)
+{
+	if (st->disc)
+		return "disconnected";
+	return st->phase == NBD_PH_TRANSMIT ? "transmission" : "negotiation";
+}
+
+static void nbd_finish(struct session *s, void *state)
+{
+	struct nbd_state *st = state;
+
+	(void)s;
+	if (!st)
+		return;
+	log_info("nbd: user=%s export=%s end=%s options=%u requests=%llu "
+		 "errors=%llu read=%llu written=%llu zeroed=%llu trimmed=%llu "
+		 "flushes=%llu", nbd_user(st),
+		 st->export_ix >= 0 ? st->exports.e[st->export_ix].name : "-",
+		 phase_name(st), st->neg.options,
+		 (unsigned long long)st->stats.requests,
+		 (unsigned long long)st->stats.errors,
+		 (unsigned long long)st->stats.read,
+		 (unsigned long long)st->stats.written,
+		 (unsigned long long)st->stats.zeroed,
+		 (unsigned long long)st->stats.trimmed,
+		 (unsigned long long)st->stats.flushes);
+	state_free(st);
+}
+
+const struct protocol proto_nbd = {
+	.name = "nbd",
+	.summary = "NBD server (fixed newstyle, structured replies, "
+		   "base:allocation) for an image or block device: "
+		   "nbd [-r] FILE",
+	.start = nbd_start,
+	.input = nbd_input,
+	.deadline = nbd_deadline,
+	.timeout = nbd_timeout,
+	.idle = nbd_idle,
+	.finish = nbd_finish,
+};
