@@ -168,8 +168,12 @@ static int nbd_input(struct session *s, void *state)
 	int r;
 
 	(void)s;
+	if (st->neg.aborted)
+		return nbd_abort_wait(st, clock_now());
 	if (st->phase != NBD_PH_TRANSMIT) {
 		r = nbd_options(st);
+		if (!r && st->neg.aborted)
+			return nbd_abort_wait(st, clock_now());
 		if (r || st->phase != NBD_PH_TRANSMIT)
 			return r;
 	}
@@ -181,6 +185,8 @@ static uint64_t nbd_deadline(struct session *s, void *state)
 	const struct nbd_state *st = state;
 
 	(void)s;
+	if (st->neg.aborted)
+		return st->neg.abort_at;
 	return st->phase == NBD_PH_TRANSMIT ? 0 : st->neg_deadline;
 }
 
@@ -188,6 +194,8 @@ static int nbd_timeout(struct session *s, void *state, uint64_t now)
 {
 	struct nbd_state *st = state;
 
+	if (st->neg.aborted)
+		return nbd_abort_wait(st, now);
 	if (st->phase == NBD_PH_TRANSMIT || now < st->neg_deadline)
 		return 0;
 	log_error("nbd: user=%s negotiation not finished in %llu s: closing",
@@ -211,6 +219,8 @@ static const char *phase_name(const struct nbd_state *st)
 {
 	if (st->disc)
 		return "disconnected";
+	if (st->neg.aborted)
+		return "aborted";
 	return st->phase == NBD_PH_TRANSMIT ? "transmission" : "negotiation";
 }
 

@@ -29,7 +29,8 @@ static int open_rw_refused(int err)
 static uint32_t open_error(int err)
 {
 	if (err == ENOENT || err == ENOTDIR || err == ELOOP ||
-	    err == ENAMETOOLONG || err == ENXIO || err == ENODEV)
+	    err == ENAMETOOLONG || err == ENXIO || err == ENODEV ||
+	    err == EISDIR)
 		return NBD_REP_ERR_UNKNOWN;
 	if (err == EACCES || err == EPERM)
 		return NBD_REP_ERR_POLICY;

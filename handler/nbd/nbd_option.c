@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "exitcode.h"
 #include "log.h"
 #include "nbd_priv.h"
 
 /* Any option reply but LIST's fits in this (INFO: four items and ACK). */
 #define OPT_REPLY_SMALL (8u * 1024)
+/* How long an ABORT waits for the client to hang up before its ACK. */
+#define ABORT_GRACE_MS 100
 
 static const char *opt_name(uint32_t opt)
 {
@@ -420,9 +423,11 @@ static int handle_option(struct nbd_state *st, uint32_t opt,
 	case NBD_OPT_EXPORT_NAME:
 		return opt_export_name(st, p, len);
 	case NBD_OPT_ABORT:
-		/* Data is ignored, as the spec asks; ACK, then goodbye. */
+		/* Data is ignored, as the spec asks. */
 		log_debug("nbd: user=%s ABORT", nbd_user(st));
-		return ack(st, opt) ? EXIT_TEMP : SESSION_DONE;
+		st->neg.aborted = 1;
+		st->neg.abort_at = clock_now() + ABORT_GRACE_MS * NS_PER_MS;
+		return 0;
 	case NBD_OPT_LIST:
 		return opt_list(st, len);
 	case NBD_OPT_STARTTLS:
@@ -499,6 +504,9 @@ static int oversized(struct nbd_state *st, const struct nbd_opt_hdr *h)
 	}
 	buf_consume(&st->s->in, NBD_OPT_HDR_LEN);
 	st->neg.options++;
+	/* A failed SET still replaces the selection. */
+	if (h->opt == NBD_OPT_SET_META_CONTEXT)
+		st->neg.meta_export = -1;
 	st->neg.drain = h->len;
 	st->neg.drain_opt = h->opt;
 	st->neg.drain_len = h->len;
@@ -563,9 +571,26 @@ int nbd_options(struct nbd_state *st)
 		if (r != NBD_STEP_MORE && r != NBD_STEP_WAIT_IN)
 			return r;
 	}
-	while (r == NBD_STEP_MORE && st->phase == NBD_PH_OPTIONS)
+	while (r == NBD_STEP_MORE && st->phase == NBD_PH_OPTIONS &&
+	       !st->neg.aborted)
 		r = option_step(st);
 	if (r == NBD_STEP_WAIT_IN)
 		return st->s->in_eof ? input_ended(st) : 0;
 	return r == NBD_STEP_MORE || r == NBD_STEP_WAIT_OUT ? 0 : r;
+}
+
+/*
+ * The spec wants an ACK to ABORT, and wants a server to take it calmly
+ * when the client hangs up without reading it, which libnbd and qemu do
+ * at once. Writing to a client that has gone is an EPIPE and a failed
+ * session, so the ACK waits a moment: a hang-up in that time ends the
+ * session quietly, a client still there gets its ACK.
+ */
+int nbd_abort_wait(struct nbd_state *st, uint64_t now)
+{
+	if (st->s->in_eof)
+		return SESSION_DONE;
+	if (now < st->neg.abort_at)
+		return 0;
+	return ack(st, NBD_OPT_ABORT) ? EXIT_TEMP : SESSION_DONE;
 }

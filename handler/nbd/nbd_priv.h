@@ -181,6 +181,9 @@ struct nbd_neg {
 	unsigned options;          /* options received so far */
 	uint32_t drain;            /* bytes of an oversized option to skip */
 	uint32_t drain_opt, drain_len;
+	int aborted;               /* NBD_OPT_ABORT received */
+	uint64_t abort_at;         /* ...its ACK is sent then, unless the
+	                              client hangs up first */
 };
 
 /* The request being served: requests run one at a time, in order. */
@@ -229,6 +232,9 @@ enum { NBD_STEP_MORE = 1000, NBD_STEP_WAIT_IN, NBD_STEP_WAIT_OUT };
 size_t nbd_opt_reply_bound(const struct nbd_state *st, uint32_t opt);
 /* The option phase; 0, SESSION_DONE or an exit code. */
 int nbd_options(struct nbd_state *st);
+/* After NBD_OPT_ABORT: SESSION_DONE once the client hangs up or at
+ * neg.abort_at (the ACK sent then), else 0. */
+int nbd_abort_wait(struct nbd_state *st, uint64_t now);
 /* The transmission phase; 0, SESSION_DONE or an exit code. */
 int nbd_transmit(struct nbd_state *st);
 /* Room s->out must have before a request is read. */
