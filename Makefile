@@ -132,6 +132,7 @@ UNIT_LIBS_test_msgpipe_queues := msgpipe
 UNIT_SUPPORT_test_msgpipe_queues :=
 UNIT_LIBS_test_msgpipe_sender := msgpipe common
 UNIT_SUPPORT_test_msgpipe_sender :=
+UNIT_SUPPORT_test_nbd_conf := tests/unit/support_conf.c
 UNIT_LIBS_test_nbd_export := core $(MODULES) common
 UNIT_SUPPORT_test_nbd_export := tests/unit/support_nbd.c
 UNIT_LIBS_test_nbd_io := core $(MODULES) common

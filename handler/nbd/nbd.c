@@ -4,10 +4,11 @@
  * block device. This file is the protocol table, the phases, the
  * negotiation deadline, and the session set-up and summary.
  *
- *   handler [-s -f CONF] nbd [-r] FILE
+ *   handler [-s -f CONF] nbd [-r] [FILE]
  *
  * serves FILE as the default export (the empty name) and under its base
- * name; -r serves it read-only. Over the secure layer a user needs nbd:rw
+ * name, then the configuration's nbd-export items (the first of them is
+ * the default when there is no FILE); -r serves every export read-only. Over the secure layer a user needs nbd:rw
  * or nbd:ro (or nbd:rw:NAME, nbd:ro:NAME for one export).
  */
 #include <errno.h>
@@ -28,7 +29,7 @@ const char *nbd_user(const struct nbd_state *st)
 
 static int usage(const char *why)
 {
-	log_error("nbd: %s; usage: nbd [-r] FILE", why);
+	log_error("nbd: %s; usage: nbd [-r] [FILE]", why);
 	return EXIT_PERM;
 }
 
@@ -55,6 +56,28 @@ static int check_file(const char *path)
 	return 0;
 }
 
+/* The configuration's exports after the command line's, read-only
+ * under -r; a name given twice is a mistake the admin must hear of. */
+static int add_conf_exports(struct nbd_state *st)
+{
+	const struct nbd_conf *c = st->s->mconf;
+	const char *why;
+
+	for (size_t i = 0; c && i < c->exports.n; i++) {
+		const struct nbd_export *e = &c->exports.e[i];
+
+		if (nbd_exports_add(&st->exports, e->name, e->path,
+				    e->rw && !st->force_ro, e->desc,
+				    &why) < 0) {
+			log_error("nbd: nbd-export \"%s\": %s%s", e->name, why,
+				  strcmp(why, "duplicate export name") ? "" :
+				  " (the base name of FILE)");
+			return EXIT_PERM;
+		}
+	}
+	return 0;
+}
+
 static int parse_args(struct nbd_state *st, int argc, char **argv)
 {
 	const char *why;
@@ -69,15 +92,20 @@ static int parse_args(struct nbd_state *st, int argc, char **argv)
 			return usage("unknown option");
 		st->force_ro = 1;
 	}
-	if (argc - i != 1)
-		return usage(argc - i ? "one FILE only" : "no FILE");
-	r = check_file(argv[i]);
-	if (r)
-		return r;
-	if (nbd_exports_add(&st->exports, nbd_basename(argv[i]), argv[i],
-			    !st->force_ro, NULL, &why) < 0)
-		return usage(why);
-	return 0;
+	if (argc - i > 1)
+		return usage("one FILE only");
+	if (argc - i == 1) {
+		r = check_file(argv[i]);
+		if (r)
+			return r;
+		if (nbd_exports_add(&st->exports, nbd_basename(argv[i]),
+				    argv[i], !st->force_ro, NULL, &why) < 0)
+			return usage(why);
+	}
+	r = add_conf_exports(st);
+	if (!r && st->exports.n == 0)
+		return usage("no FILE and no nbd-export in the configuration");
+	return r;
 }
 
 /* A user of the secure layer needs some nbd permission to get anywhere. */
@@ -114,12 +142,13 @@ static void greet(struct nbd_state *st)
 	buf_append(&st->s->out, g, sizeof g);
 }
 
-/* The negotiation gets the secure handshake's time limit: a client that
- * never finishes it must not hold the process (CVE-2024-7409). */
+/* A client that never finishes the negotiation must not hold the
+ * process (CVE-2024-7409): `limit nbd-negotiation`, 10 s by default. */
 static uint64_t negotiation_ms(const struct session *s)
 {
-	return s->conf && s->conf->limits.handshake_ms ?
-		       s->conf->limits.handshake_ms : 10000;
+	const struct nbd_conf *c = s->mconf;
+
+	return c ? c->negotiation_ms : NBD_DEFAULT_NEGOTIATION_S * 1000;
 }
 
 static void state_free(struct nbd_state *st)
@@ -248,9 +277,10 @@ static void nbd_finish(struct session *s, void *state)
 
 const struct protocol proto_nbd = {
 	.name = "nbd",
+	.conf = &nbd_conf_module,
 	.summary = "NBD server (fixed newstyle, structured replies, "
 		   "base:allocation) for an image or block device: "
-		   "nbd [-r] FILE",
+		   "nbd [-r] [FILE]",
 	.start = nbd_start,
 	.input = nbd_input,
 	.deadline = nbd_deadline,

@@ -4,7 +4,8 @@
  * set-up and summary; nbd_option.c the option haggling; nbd_transmit.c
  * the transmission phase; nbd_request.c (pure) decodes and checks
  * requests; nbd_reply.c encodes replies; nbd_io.c does the file I/O;
- * nbd_export.c keeps the export list and who may open what.
+ * nbd_export.c keeps the export list and who may open what (nbd_export.h);
+ * nbd_conf.c parses the module's configuration items (nbd_conf.h).
  */
 #ifndef NBD_PRIV_H
 #define NBD_PRIV_H
@@ -13,49 +14,10 @@
 #include <stdint.h>
 
 #include "handler.h"
+#include "nbd_conf.h"
+#include "nbd_export.h"
 #include "nbd_wire.h"
 #include "wire.h"
-
-/* ---- nbd_export.c: the exports and permissions ---- */
-
-/*
- * One export. The first one added is also the default export (the empty
- * name). Exports come from the command line today; the configuration's
- * nbd-export items go through nbd_exports_add() as well.
- */
-struct nbd_export {
-	char *name;                /* what a client asks for, never "" */
-	char *path;                /* image file or block device */
-	char *desc;                /* NBD_INFO_DESCRIPTION, or NULL */
-	int rw;                    /* the export may be written */
-};
-
-struct nbd_exports {
-	struct nbd_export e[NBD_EXPORTS_MAX];
-	size_t n;
-};
-
-enum nbd_access { NBD_ACCESS_NONE, NBD_ACCESS_RO, NBD_ACCESS_RW };
-
-/* 0, or -1 with a static reason in *why (nothing added). */
-int nbd_exports_add(struct nbd_exports *x, const char *name,
-		    const char *path, int rw, const char *desc,
-		    const char **why);
-void nbd_exports_free(struct nbd_exports *x);
-/* The export a client's name selects ("" is the default), or -1. */
-int nbd_exports_find(const struct nbd_exports *x, const uint8_t *name,
-		     size_t n);
-/* The last path component: an export's name from its file. */
-const char *nbd_basename(const char *path);
-/*
- * What user u may do with export e: without the secure layer (u NULL)
- * the export's own mode; otherwise nbd:rw or nbd:rw:NAME allow writing,
- * nbd:ro or nbd:ro:NAME reading, capped by the export's mode.
- */
-enum nbd_access nbd_access(const struct conf_user *u,
-			   const struct nbd_export *e);
-/* True when u holds any nbd permission at all. */
-int nbd_user_allowed(const struct conf_user *u);
 
 /* ---- nbd_io.c: the opened export and its file I/O ---- */
 

@@ -35,7 +35,7 @@ struct harness {
 	int ready;
 	char dir[64];
 	char img[96];
-	struct conf conf;
+	struct nbd_conf conf;
 	struct conf_user user;
 	char *perms[2];
 	struct session s;
@@ -75,8 +75,8 @@ static void harness_init(void)
 	snprintf(H.img, sizeof H.img, "%s/disk.img", H.dir);
 	build_image();
 	atexit(harness_cleanup);
-	H.conf.limits.handshake_ms = 10000;
-	H.s.conf = &H.conf;
+	H.conf.negotiation_ms = 10000;
+	H.s.mconf = &H.conf;
 	strcpy(H.user.name, "fuzz");
 	H.perms[0] = "nbd:ro:disk.img";
 	H.perms[1] = "nbd:rw:other";

@@ -307,7 +307,7 @@ def abort_waits_for_ack():
 def negotiation_deadline():
     conf = os.path.join(T, "short.conf")
     with open(conf, "w") as f:
-        f.write("limit handshake 1\n")
+        f.write("limit nbd-negotiation 1\n")
     s = Server(conf=conf)
     s.greet()
     start = time.time()

@@ -25,8 +25,8 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(nbdt.tmp));
 	snprintf(nbdt.img, sizeof nbdt.img, "%s/disk.img", nbdt.tmp);
 	nbdt_image(NBDT_SIZE);
-	nbdt.c.limits.handshake_ms = 10000;
-	nbdt.s.conf = &nbdt.c;
+	nbdt.c.negotiation_ms = 10000;
+	nbdt.s.mconf = &nbdt.c;
 	ck_assert_int_eq(buf_init(&nbdt.s.in, SESSION_BUF_BASE + 65536), 0);
 	ck_assert_int_eq(buf_init(&nbdt.s.out, SESSION_BUF_BASE + 65536), 0);
 	acc = malloc(ACC_CAP);
@@ -41,6 +41,7 @@ static void teardown(void)
 	if (nbdt.st)
 		proto_nbd.finish(&nbdt.s, nbdt.st);
 	nbdt.st = NULL;
+	nbd_exports_free(&nbdt.c.exports);
 	buf_free(&nbdt.s.in);
 	buf_free(&nbdt.s.out);
 	free(acc);

@@ -25,7 +25,7 @@ extern const struct protocol proto_nbd;
 
 struct nbdt_fixture {
 	struct session s;
-	struct conf c;
+	struct nbd_conf c;        /* the module's conf (s.mconf) */
 	struct conf_user user;
 	char *perms[8];
 	void *st;

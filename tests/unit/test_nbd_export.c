@@ -375,6 +375,71 @@ START_TEST(exports_add_limits)
 }
 END_TEST
 
+/* An nbd-export item, as nbd_conf.c stores it, before the start. */
+static void conf_export(const char *name, const char *path, int rw)
+{
+	const char *why;
+
+	ck_assert_int_eq(nbd_exports_add(&nbdt.c.exports, name, path, rw,
+					 "from the conf", &why), 0);
+}
+
+START_TEST(conf_exports_follow_file)
+{
+	char names[128];
+	uint16_t f = 0;
+
+	conf_export("vm", nbdt.img, 1);
+	nbdt_start_flags(NULL, FLAGS);
+	list_names(names, sizeof names);
+	ck_assert_str_eq(names, "disk.img,vm");
+	ck_assert_uint_eq(info("vm", NULL, 0, &f, NULL, NULL), NBD_REP_ACK);
+	ck_assert_uint_eq(f & NBD_FLAG_READ_ONLY, 0);
+}
+END_TEST
+
+START_TEST(conf_first_is_default)
+{
+	static const uint16_t items[] = { NBD_INFO_NAME };
+	struct nbdt_optrep named;
+	uint16_t f = 0;
+
+	conf_export("vm", nbdt.img, 0);
+	conf_export("other", nbdt.img, 1);
+	ck_assert_int_eq(nbdt_start(NULL, NULL), 0);
+	nbdt_collect();
+	nbdt_take((uint8_t[NBD_GREETING_LEN]){ 0 }, NBD_GREETING_LEN);
+	nbdt_send((const uint8_t[4]){ 0, 0, 0, FLAGS }, 4);
+	ck_assert_uint_eq(info("", items, 1, &f, &named, NULL), NBD_REP_ACK);
+	ck_assert_uint_eq(named.len, 2 + 2);
+	ck_assert_int_eq(memcmp(named.data + 2, "vm", 2), 0);
+	ck_assert_uint_eq(f & NBD_FLAG_READ_ONLY, NBD_FLAG_READ_ONLY);
+}
+END_TEST
+
+START_TEST(conf_read_only_under_r)
+{
+	uint16_t f = 0;
+
+	conf_export("vm", nbdt.img, 1);
+	nbdt_start_flags("-r", FLAGS);
+	ck_assert_uint_eq(info("vm", NULL, 0, &f, NULL, NULL), NBD_REP_ACK);
+	ck_assert_uint_eq(f & NBD_FLAG_READ_ONLY, NBD_FLAG_READ_ONLY);
+}
+END_TEST
+
+START_TEST(conf_start_refusals)
+{
+	/* Nothing to serve at all. */
+	ck_assert_int_eq(nbdt_start(NULL, NULL), EXIT_PERM);
+	ck_assert_ptr_null(nbdt.st);
+	/* The file's base name is also a conf export's name. */
+	conf_export("disk.img", "/srv/other.img", 1);
+	ck_assert_int_eq(nbdt_start(nbdt.img, NULL), EXIT_PERM);
+	ck_assert_ptr_null(nbdt.st);
+}
+END_TEST
+
 static Suite *nbd_export_suite(void)
 {
 	Suite *s = suite_create("nbd_export");
@@ -391,6 +456,10 @@ static Suite *nbd_export_suite(void)
 	tcase_add_test(tc, export_name_default);
 	tcase_add_test(tc, meta_context_queries);
 	tcase_add_test(tc, exports_add_limits);
+	tcase_add_test(tc, conf_exports_follow_file);
+	tcase_add_test(tc, conf_first_is_default);
+	tcase_add_test(tc, conf_read_only_under_r);
+	tcase_add_test(tc, conf_start_refusals);
 	suite_add_tcase(s, tc);
 
 	tc = nbdt_tcase("users");
