@@ -2,7 +2,8 @@
 # `handler nbd IMAGE` fed raw bytes no ordinary client sends: wrong magic,
 # wrong client flags, options of wrong lengths, a 64 KiB export name, too
 # many options, requests past the end, a client that vanishes mid-write,
-# ABORT with and without a hang-up, a negotiation that never ends. Each
+# ABORT with and without a hang-up, a negotiation that never ends, a
+# client that stops reading its replies (ended by limit idle). Each
 # case checks the replies, the exit status (0, 100, 111) and the log line.
 # See nbd_raw.py.
 . tests/lib.sh

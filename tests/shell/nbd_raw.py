@@ -318,6 +318,31 @@ def negotiation_deadline():
     return took < 5 or "took %.1f s" % took
 
 
+def stops_reading():
+    """A client that sends READs and never reads a reply: the queues fill,
+    nothing moves either way, and `limit idle` ends it (exit 111)."""
+    conf = os.path.join(T, "idle.conf")
+    with open(conf, "w") as f:
+        f.write("limit idle 1\n")
+    s = Server(conf=conf)
+    s.greet()
+    s.go()
+    s.sock.settimeout(0.5)
+    sent = 0
+    try:
+        for h in range(100000):  # stops when our send buffer is full
+            s.req(C_READ, h, 0, SIZE)
+            sent += 1
+    except socket.timeout:
+        pass
+    start = time.time()
+    rc = expect_exit(s, 111, "idle timeout", close=False)
+    took = time.time() - start
+    if rc:
+        return "%s (after %d requests)" % (rc, sent)
+    return took < 8 or "took %.1f s" % took
+
+
 def eof_without_disc():
     s = Server()
     s.greet()
@@ -342,4 +367,5 @@ case("raw_abort_and_hang_up_exit_0", abort_hang_up)
 case("raw_abort_gets_ack", abort_waits_for_ack)
 case("raw_negotiation_deadline_exit_111", negotiation_deadline)
 case("raw_eof_without_disc_exit_0", eof_without_disc)
+case("raw_client_stops_reading_idle_exit_111", stops_reading)
 sys.exit(3 if failed else 0)
