@@ -32,13 +32,6 @@ head -c "${MB}M" /dev/urandom >"$SRC"
 cp "$SRC" "$IMG"
 cat "$IMG" "$SRC" >/dev/null
 
-wait_sock() {
-	_i=0
-	while [ ! -S "$1" ] && [ $_i -lt 200 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-}
 # A per-connection server under GNU time, which appends its peak RSS.
 serve_script() { # NAME CMD...
 	_n=$1

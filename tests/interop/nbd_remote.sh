@@ -30,14 +30,6 @@ image() {
 	head -c 1M /dev/urandom | dd of="$1" bs=1M seek=1 conv=notrunc 2>/dev/null
 	head -c 64K /dev/urandom | dd of="$1" bs=64K seek=144 conv=notrunc 2>/dev/null
 }
-wait_sock() {
-	_i=0
-	while [ ! -S "$1" ] && [ $_i -lt 200 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	[ -S "$1" ]
-}
 # run NAME CMD...: ok when CMD exits 0 within 60 s; its output in $T/out.
 run() {
 	_n=$1
@@ -65,16 +57,6 @@ pattern() { # FILE OFF LEN HEX
 	[ "$(dd if="$1" bs=64K skip=$(($2 / 65536)) count=$(($3 / 65536)) \
 		2>/dev/null | od -An -v -tx1 | tr -s ' \n' '\n\n' | sort -u |
 		grep -v '^$')" = "$4" ]
-}
-# Waits until LOG has N lines matching PATTERN (20 s at most).
-wait_lines() { # LOG PATTERN N
-	_i=0
-	while [ $_i -lt 400 ]; do
-		[ "$(grep -c -e "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
 }
 
 # --- CurveCP: curvecpserver + msgpipe on the server, msgpipe -c locally --

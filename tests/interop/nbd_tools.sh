@@ -27,14 +27,6 @@ truncate -s 64M "$IMG"
 head -c 2M /dev/urandom | dd of="$IMG" bs=1M seek=1 conv=notrunc 2>/dev/null
 head -c 64K /dev/urandom | dd of="$IMG" bs=64K seek=640 conv=notrunc 2>/dev/null
 
-wait_sock() {
-	_i=0
-	while [ ! -S "$1" ] && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	[ -S "$1" ]
-}
 # run NAME CMD...: ok when CMD exits 0; its output is in $T/out.
 run() {
 	_n=$1

@@ -18,14 +18,6 @@ truncate -s 8M "$IMG"
 head -c 1M /dev/urandom | dd of="$IMG" bs=1M seek=2 conv=notrunc 2>/dev/null
 : >"$T/conf"
 
-wait_sock() {
-	_i=0
-	while [ ! -S "$1" ] && [ $_i -lt 200 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	[ -S "$1" ]
-}
 run() { # NAME CMD...: ok when CMD exits 0 within 60 s
 	_n=$1
 	shift
@@ -39,16 +31,6 @@ run() { # NAME CMD...: ok when CMD exits 0 within 60 s
 pattern() { # OFF HEX
 	[ "$(dd if="$IMG" bs=64K skip=$(($1 / 65536)) count=1 2>/dev/null |
 		od -An -v -tx1 | tr -s ' \n' '\n\n' | grep -v '^$' | sort -u)" = "$2" ]
-}
-# Waits until LOG has N lines matching PATTERN (20 s at most).
-wait_lines() { # LOG PATTERN N
-	_i=0
-	while [ $_i -lt 400 ]; do
-		[ "$(grep -c -e "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
 }
 
 # --- unixserver, from conf/unixserver-nbd.run ---------------------------
@@ -95,10 +77,6 @@ check "systemd: a child per connection, each ended with exit 0" \
 check "systemd: no child failed" \
 	test "$(grep -c "done .* exit=[1-9]" "$T/s.log")" -eq 0
 kill -TERM "$SA"
-_i=0
-while kill -0 "$SA" 2>/dev/null && [ $_i -lt 200 ]; do
-	sleep 0.05
-	_i=$((_i + 1))
-done
+wait_until sh -c "! kill -0 $SA 2>/dev/null"
 check "systemd: SIGTERM stops the listener" sh -c "! kill -0 $SA 2>/dev/null"
 finish
