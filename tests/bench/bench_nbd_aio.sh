@@ -12,8 +12,9 @@
 # rounds (default 3); each cell is the median with the range min-max.
 # Reports, never fails; about 4 x RUNS x contenders x (SECS + 1) seconds.
 # Usage: sh tests/bench/bench_nbd_aio.sh [BUILD-DIR]; env SECS (default
-# 5), RUNS, SIZE_MB, COLD_MB, and HANDLERS: space-separated NAME=PATH of
-# handler binaries to compare (default: handler=$BIN/handler).
+# 5), RUNS, SIZE_MB, COLD_MB, ONLY (an egrep pattern on the workload
+# names, e.g. warm), and HANDLERS: space-separated NAME=PATH of handler
+# binaries to compare (default: handler=$BIN/handler).
 case ${1:-} in */* | build*) BUILD=$1 ;; esac
 . tests/lib.sh
 MB=${SIZE_MB:-1024}
@@ -32,7 +33,8 @@ WARM=$T/warm.img COLD=$T/cold.img
 head -c "${MB}M" /dev/urandom >"$WARM"
 cat "$WARM" >/dev/null
 # Random data so no file system can keep it as holes or compress it.
-head -c "${CMB}M" /dev/urandom >"$COLD"
+case ${ONLY:-cold} in *cold* | .) head -c "${CMB}M" /dev/urandom >"$COLD" ;;
+*) : >"$COLD" ;; esac
 sync
 echo "# bench_nbd_aio: $(stat -f -c %T "$T") under $T on" \
 	"$(df -P "$T" | awk 'NR == 2 { print $1 }'); $(nproc) cpus"
@@ -95,6 +97,7 @@ print("%.0f %.0f" % (r["bw"] / 1024, r["iops"]))' "$T/fio.json"
 : >"$T/res"
 WL="rand4k-warm:warm:randread:4k:16 seq1m-warm:warm:read:1M:16
  rand4k-cold:cold:randread:4k:16 seq1m-cold:cold:read:1M:16"
+WL=$(for w in $WL; do echo "$w"; done | grep -E "${ONLY:-.}")
 r=0
 while [ $r -lt "$RUNS" ]; do
 	for w in $WL; do
@@ -103,7 +106,8 @@ $w
 EOF
 		[ "$img" = cold ] && size=${CMB}M || size=${MB}M
 		for c in $CONT; do
-			[ "$img" = cold ] && drop_cold
+			# drop_caches empties the warm image's cache too.
+			if [ "$img" = cold ]; then drop_cold; else cat "$WARM" >/dev/null; fi
 			x=$(fio_run "$name" "$T/$c-$img.sock" "$rw" "$bs" "$qd" \
 				"$size")
 			echo "$name $c $x" >>"$T/res"
@@ -134,5 +138,6 @@ for w in wls:
         line += " %-24s" % ("%.0f (%.0f-%.0f)" % (med, v[0], v[-1]))
     print(line)
 EOF
-echo "# median (min-max) of $RUNS runs of $SECS s; qd 16, one connection"
+echo "# median (min-max) of $RUNS runs of $SECS s; qd 16, one connection;" \
+	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 exit 0
