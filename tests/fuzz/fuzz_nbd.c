@@ -26,6 +26,7 @@
 #include "bytes.h"
 #include "handler.h"
 #include "log.h"
+#include "nbd_conf.h"
 #include "nbd_wire.h"
 
 extern const struct protocol proto_nbd;
