@@ -16,11 +16,13 @@ FUZZCC ?= clang
 SODIUM_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsodium 2>/dev/null)
 SODIUM_LIBS := $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null || echo -lsodium)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+# liburing: the nbd module parks reads that would wait for the disk.
+URING_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) $(SODIUM_CFLAGS)
-LDLIBS = $(SODIUM_LIBS)
+LDLIBS = $(SODIUM_LIBS) $(URING_LIBS)
 
 # One library per folder. Each folder sees only the headers it may use: a
 # protocol module gets handler.h and conf.h (the module API) and lib/, never

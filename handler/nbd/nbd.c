@@ -153,6 +153,8 @@ static uint64_t negotiation_ms(const struct session *s)
 
 static void state_free(struct nbd_state *st)
 {
+	/* io_uring reads go to the disk's fd: they end first. */
+	nbd_aio_stop(&st->aio);
 	nbd_disk_close(&st->disk);
 	nbd_exports_free(&st->exports);
 	free(st);
@@ -232,8 +234,8 @@ static int nbd_timeout(struct session *s, void *state, uint64_t now)
 	return EXIT_TEMP;
 }
 
-/* Idle once no request is half served and no complete message waits:
- * input() serves everything it can whenever s->out has room. */
+/* Idle once no request is half served or parked and no complete message
+ * waits: input() serves everything it can whenever s->out has room. */
 static int nbd_idle(struct session *s, void *state)
 {
 	const struct nbd_state *st = state;
@@ -241,7 +243,34 @@ static int nbd_idle(struct session *s, void *state)
 		      st->phase == NBD_PH_OPTIONS ? NBD_OPT_HDR_LEN :
 						    NBD_REQUEST_LEN;
 
-	return !st->cur.active && buf_len(&s->in) < unit;
+	return !st->cur.active && buf_len(&s->in) < unit &&
+	       st->aio.parked == 0;
+}
+
+/* The eventfd, while READs are parked: it wakes the loop to serve them. */
+static size_t nbd_pollfds(struct session *s, void *state, struct pollfd *pfd,
+			  size_t max)
+{
+	const struct nbd_state *st = state;
+
+	(void)s;
+	if (max == 0 || st->aio.parked == 0)
+		return 0;
+	pfd[0] = (struct pollfd){ st->aio.efd, POLLIN, 0 };
+	return 1;
+}
+
+/* Only wakes the loop: input() then serves what is ready. */
+static int nbd_events(struct session *s, void *state, struct pollfd *pfd,
+		      size_t n, uint64_t now)
+{
+	struct nbd_state *st = state;
+
+	(void)s;
+	(void)now;
+	if (n > 0 && pfd[0].revents)
+		nbd_aio_drain(&st->aio);
+	return 0;
 }
 
 static const char *phase_name(const struct nbd_state *st)
@@ -262,7 +291,7 @@ static void nbd_finish(struct session *s, void *state)
 		return;
 	log_info("nbd: user=%s export=%s end=%s options=%u requests=%llu "
 		 "errors=%llu read=%llu written=%llu zeroed=%llu trimmed=%llu "
-		 "flushes=%llu", nbd_user(st),
+		 "flushes=%llu parked=%llu", nbd_user(st),
 		 st->export_ix >= 0 ? st->exports.e[st->export_ix].name : "-",
 		 phase_name(st), st->neg.options,
 		 (unsigned long long)st->stats.requests,
@@ -271,7 +300,8 @@ static void nbd_finish(struct session *s, void *state)
 		 (unsigned long long)st->stats.written,
 		 (unsigned long long)st->stats.zeroed,
 		 (unsigned long long)st->stats.trimmed,
-		 (unsigned long long)st->stats.flushes);
+		 (unsigned long long)st->stats.flushes,
+		 (unsigned long long)st->parks);
 	state_free(st);
 }
 
@@ -283,6 +313,8 @@ const struct protocol proto_nbd = {
 		   "nbd [-r] [FILE]",
 	.start = nbd_start,
 	.input = nbd_input,
+	.pollfds = nbd_pollfds,
+	.events = nbd_events,
 	.deadline = nbd_deadline,
 	.timeout = nbd_timeout,
 	.idle = nbd_idle,

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -136,6 +137,29 @@ int nbd_io_pread(int fd, uint8_t *p, size_t n, uint64_t off)
 			memset(p, 0, n);
 			return 0;
 		}
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int nbd_io_pread_nowait(int fd, uint8_t *p, size_t n, uint64_t off)
+{
+	while (n > 0) {
+		struct iovec v = { p, n };
+		ssize_t r = preadv2(fd, &v, 1, (off_t)off, RWF_NOWAIT);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return errno;
+		if (r == 0) {
+			memset(p, 0, n);
+			return 0;
+		}
+		/* A short read is the cached part: the next call says EAGAIN,
+		 * or reads what arrived meanwhile. */
 		p += r;
 		n -= (size_t)r;
 		off += (uint64_t)r;

@@ -5,11 +5,13 @@
  * the transmission phase; nbd_request.c (pure) decodes and checks
  * requests; nbd_reply.c encodes replies; nbd_io.c does the file I/O;
  * nbd_export.c keeps the export list and who may open what (nbd_export.h);
- * nbd_conf.c parses the module's configuration items (nbd_conf.h).
+ * nbd_conf.c parses the module's configuration items (nbd_conf.h);
+ * nbd_aio.c parks the READs that would wait for the disk.
  */
 #ifndef NBD_PRIV_H
 #define NBD_PRIV_H
 
+#include <liburing.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +47,10 @@ uint16_t nbd_disk_flags(const struct nbd_disk *d, int structured);
 /* 0 or an errno. Reads past the end of the file give zeroes (the file
  * shrank under us: what was there is a hole now). */
 int nbd_io_pread(int fd, uint8_t *p, size_t n, uint64_t off);
+/* nbd_io_pread without waiting for the disk (RWF_NOWAIT): EAGAIN when
+ * some of the range is not in the page cache (p may hold part of it),
+ * EOPNOTSUPP when the file cannot say. */
+int nbd_io_pread_nowait(int fd, uint8_t *p, size_t n, uint64_t off);
 int nbd_io_pwrite(int fd, const uint8_t *p, size_t n, uint64_t off);
 int nbd_io_flush(struct nbd_disk *d);
 /* Punches a hole where the file system can; a trim is only a hint. */
@@ -132,6 +138,52 @@ int nbd_put_block_status(struct buf *out, uint64_t handle, uint32_t id,
 uint32_t nbd_errno_map(int err);
 const char *nbd_err_name(uint32_t err);
 
+/* ---- nbd_aio.c: READs parked while io_uring waits for the disk ---- */
+
+#define NBD_AIO_SLOTS 32           /* parked READs */
+#define NBD_AIO_BYTES (32u << 20)  /* their total length; any one READ
+                                      parks when none is parked */
+#define NBD_AIO_STEP (1u << 20)    /* one io_uring read, the discard buffer */
+#define NBD_AIO_RING 64            /* SQ entries: a 32 MiB READ's reads */
+
+struct nbd_aio {
+	int on;                    /* the ring is up: READs may park */
+	int fd;                    /* the export's file */
+	int efd;                   /* eventfd: a read completed */
+	struct io_uring ring;
+	uint8_t *junk;             /* the discard buffer */
+	size_t sqes;               /* reads submitted, not yet reaped */
+	size_t parked;             /* slots in use */
+	uint64_t bytes;            /* their lengths */
+	struct nbd_request slot[NBD_AIO_SLOTS];
+	int slot_used[NBD_AIO_SLOTS];
+	unsigned pending[NBD_AIO_SLOTS];  /* its reads not yet complete */
+	/*
+	 * Test hooks (NULL in service): hook_slow says a READ's data is not
+	 * in the page cache whatever RWF_NOWAIT says; hook_hold keeps a
+	 * parked READ parked after its reads completed.
+	 */
+	int (*hook_slow)(void *arg, const struct nbd_request *rq);
+	int (*hook_hold)(void *arg, const struct nbd_request *rq);
+	void *hook_arg;
+};
+
+/* Sets up the ring for file fd: 0 or an errno (then READs never park). */
+int nbd_aio_start(struct nbd_aio *a, int fd);
+/* Waits for the reads in flight and takes the ring down. */
+void nbd_aio_stop(struct nbd_aio *a);
+/* Whether a READ of len bytes may be taken now: it could park. */
+int nbd_aio_room(const struct nbd_aio *a, uint32_t len);
+/* Parks a READ, its range to be read by io_uring (after nbd_aio_room). */
+void nbd_aio_park(struct nbd_aio *a, const struct nbd_request *rq);
+/* Submits the reads parked since the last call: one system call for all
+ * the READs parked in one pass of the loop. */
+void nbd_aio_submit(struct nbd_aio *a);
+/* A parked READ whose data is now read: 1 with it in *rq, else 0. */
+int nbd_aio_ready(struct nbd_aio *a, struct nbd_request *rq);
+/* Empties the eventfd after poll() saw it readable. */
+void nbd_aio_drain(struct nbd_aio *a);
+
 /* ---- nbd.c, nbd_option.c, nbd_transmit.c: the session ---- */
 
 enum nbd_phase { NBD_PH_FLAGS, NBD_PH_OPTIONS, NBD_PH_TRANSMIT };
@@ -148,7 +200,9 @@ struct nbd_neg {
 	                              client hangs up first */
 };
 
-/* The request being served: requests run one at a time, in order. */
+/* The request being served: requests run one at a time, in order, but
+ * for READs parked in nbd_aio, which come back here when their data is
+ * read. */
 struct nbd_cur {
 	int active;
 	struct nbd_request rq;
@@ -162,6 +216,8 @@ struct nbd_cur {
 	uint64_t err_off;          /* ...at this offset */
 	uint64_t ext_end;          /* READ: the extent being sent ends here */
 	int ext_hole;              /* ...and is a hole */
+	int nowait;                /* READ: park it rather than wait for the
+	                              disk, while nothing of it is queued */
 };
 
 struct nbd_stats {
@@ -180,6 +236,10 @@ struct nbd_state {
 	struct nbd_tx tx;
 	struct nbd_cur cur;
 	struct nbd_stats stats;
+	struct nbd_aio aio;
+	int aio_tried;             /* nbd_aio_start ran (it may have failed) */
+	int nowait_off;            /* the file refused RWF_NOWAIT */
+	uint64_t parks;            /* READs parked, for the summary */
 	uint64_t neg_deadline;     /* clock_now() the negotiation must end by */
 	int disc;                  /* NBD_CMD_DISC received */
 };
@@ -188,7 +248,10 @@ struct nbd_state {
  * What one step of a phase did, besides ending the session (SESSION_DONE
  * or an exit code): made progress, or waits for input or output room.
  */
-enum { NBD_STEP_MORE = 1000, NBD_STEP_WAIT_IN, NBD_STEP_WAIT_OUT };
+enum {
+	NBD_STEP_MORE = 1000, NBD_STEP_WAIT_IN, NBD_STEP_WAIT_OUT,
+	NBD_STEP_WAIT_AIO          /* for parked READs to come back */
+};
 
 /* Room s->out must have before an option is read (its largest reply). */
 size_t nbd_opt_reply_bound(const struct nbd_state *st, uint32_t opt);

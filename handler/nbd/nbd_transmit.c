@@ -1,7 +1,10 @@
 /*
  * The transmission phase. Requests are served one at a time in the order
- * they arrive; a client may queue as many as it likes, they wait in s->in
- * (and in the socket) with bounded memory. A request is only read when
+ * they arrive, except a READ whose data is not in the page cache: it is
+ * parked (nbd_aio.c) and served when the disk has read it, so the READs
+ * behind it are not held up; anything but a READ waits until no READ is
+ * parked. A client may queue as many requests as it likes, they wait in
+ * s->in (and in the socket) with bounded memory. A request is only read when
  * s->out has room for its reply (NBD_REPLY_RESERVE), so replies never
  * wait and a client that stops reading stops the server reading too.
  *
@@ -130,6 +133,49 @@ static void sync_if_fua(struct nbd_state *st)
 
 /* ---- READ ---- */
 
+/* read_at's answer for a READ that is better parked (not an errno). */
+#define READ_PARK (-1)
+
+/*
+ * A READ of data that is not in the page cache is parked (nbd_aio.c)
+ * while nothing of its reply is queued yet, so the requests behind it
+ * need not wait for the disk. Once part of it is queued, or when it comes
+ * back from io_uring, it reads as before: waiting if it must.
+ */
+static int read_at(struct nbd_state *st, uint8_t *p, size_t n, uint64_t pos)
+{
+	struct nbd_cur *c = &st->cur;
+	int e;
+
+	if (c->nowait && (c->done > 0 || c->streaming))
+		c->nowait = 0;
+	if (!c->nowait)
+		return nbd_io_pread(st->disk.fd, p, n, pos);
+	if (st->aio.hook_slow && st->aio.hook_slow(st->aio.hook_arg, &c->rq))
+		return READ_PARK;
+	e = nbd_io_pread_nowait(st->disk.fd, p, n, pos);
+	if (e == EAGAIN)
+		return READ_PARK;
+	if (e == EOPNOTSUPP) {
+		/* The file cannot tell: every READ waits in turn. */
+		log_info("nbd: user=%s RWF_NOWAIT not supported by the "
+			 "file: reads are served in order", nbd_user(st));
+		st->nowait_off = 1;
+		c->nowait = 0;
+		return nbd_io_pread(st->disk.fd, p, n, pos);
+	}
+	return e;
+}
+
+/* io_uring reads its range; the request comes back through resume(). */
+static int park(struct nbd_state *st)
+{
+	nbd_aio_park(&st->aio, &st->cur.rq);
+	st->parks++;
+	memset(&st->cur, 0, sizeof st->cur);
+	return NBD_STEP_MORE;
+}
+
 static int read_simple(struct nbd_state *st)
 {
 	struct nbd_cur *c = &st->cur;
@@ -145,7 +191,9 @@ static int read_simple(struct nbd_state *st)
 
 		if (!p)
 			return NBD_STEP_WAIT_OUT;
-		e = nbd_io_pread(st->disk.fd, p + hdr, n, pos);
+		e = read_at(st, p + hdr, n, pos);
+		if (e == READ_PARK)
+			return park(st);
 		if (e && c->streaming) {
 			/* The header promised the data: all that is left is
 			 * to hang up (the spec's hard disconnect). */
@@ -218,7 +266,9 @@ static int read_chunks(struct nbd_state *st)
 		p = n ? buf_reserve(out, NBD_CHUNK_LEN + 8 + n) : NULL;
 		if (!p)
 			return NBD_STEP_WAIT_OUT;
-		e = nbd_io_pread(st->disk.fd, p + NBD_CHUNK_LEN + 8, n, pos);
+		e = read_at(st, p + NBD_CHUNK_LEN + 8, n, pos);
+		if (e == READ_PARK)
+			return park(st);
 		if (e) {
 			io_failed(st, e, "read failed");
 			nbd_put_error_chunk(out, c->rq.handle, c->err, c->why, 1,
@@ -274,7 +324,9 @@ static int read_df(struct nbd_state *st)
 		if (c->io_err)
 			memset(p + hdr, 0, n);
 		else
-			e = nbd_io_pread(st->disk.fd, p + hdr, n, pos);
+			e = read_at(st, p + hdr, n, pos);
+		if (e == READ_PARK)
+			return park(st);
 		if (e && !c->streaming) {
 			io_failed(st, e, "read failed");
 			return reply(st);
@@ -416,12 +468,35 @@ static int step(struct nbd_state *st)
 	}
 }
 
-/* Takes the next request header, when its reply is sure to fit. */
+/* A parked READ whose range io_uring has read is served next. */
+static int resume(struct nbd_state *st)
+{
+	struct nbd_request rq;
+
+	if (buf_room(&st->s->out) < NBD_REPLY_RESERVE ||
+	    !nbd_aio_ready(&st->aio, &rq))
+		return 0;
+	memset(&st->cur, 0, sizeof st->cur);
+	st->cur.active = 1;
+	st->cur.rq = rq;
+	return 1;
+}
+
+/*
+ * Takes the next request header, when its reply is sure to fit. A READ
+ * that could be parked is taken only while there is room to park it (the
+ * bound on READs in flight); every other request waits until no READ is
+ * parked, so nothing but a READ is ever overtaken, and only by READs: a
+ * WRITE or TRIM after a READ of the same blocks cannot change what the
+ * READ returns, and DISC comes after every reply.
+ */
 static int begin(struct nbd_state *st)
 {
 	struct session *s = st->s;
 	struct nbd_request rq;
-	int r;
+	const char *why = NULL;
+	uint32_t err;
+	int r, may_park;
 
 	if (buf_room(&s->out) < NBD_REPLY_RESERVE)
 		return NBD_STEP_WAIT_OUT;
@@ -434,11 +509,19 @@ static int begin(struct nbd_state *st)
 			  be32_get(buf_data(&s->in)), NBD_REQUEST_MAGIC);
 		return EXIT_PERM;
 	}
+	err = nbd_request_check(&rq, &st->tx, &why);
+	may_park = !err && rq.type == NBD_CMD_READ && rq.length > 0 &&
+		   st->aio.on && !st->nowait_off;
+	if (may_park ? !nbd_aio_room(&st->aio, rq.length) :
+		       st->aio.parked > 0)
+		return NBD_STEP_WAIT_AIO;
 	buf_consume(&s->in, NBD_REQUEST_LEN);
 	memset(&st->cur, 0, sizeof st->cur);
 	st->cur.active = 1;
 	st->cur.rq = rq;
-	st->cur.err = nbd_request_check(&rq, &st->tx, &st->cur.why);
+	st->cur.err = err;
+	st->cur.why = why;
+	st->cur.nowait = may_park;
 	st->stats.requests++;
 	return NBD_STEP_MORE;
 }
@@ -465,9 +548,20 @@ int nbd_transmit(struct nbd_state *st)
 {
 	int r = NBD_STEP_MORE;
 
+	if (!st->aio_tried) {
+		int e = nbd_aio_start(&st->aio, st->disk.fd);
+
+		st->aio_tried = 1;
+		if (e)
+			log_info("nbd: user=%s no io_uring (%s): reads are "
+				 "served in order", nbd_user(st), strerror(e));
+	}
 	while (r == NBD_STEP_MORE)
-		r = st->cur.active ? step(st) : begin(st);
+		r = st->cur.active ? step(st) :
+		    resume(st)	   ? NBD_STEP_MORE :
+				     begin(st);
+	nbd_aio_submit(&st->aio);
 	if (r == NBD_STEP_WAIT_IN)
 		return st->s->in_eof ? input_ended(st) : 0;
-	return r == NBD_STEP_WAIT_OUT ? 0 : r;
+	return r == NBD_STEP_WAIT_OUT || r == NBD_STEP_WAIT_AIO ? 0 : r;
 }

@@ -14,6 +14,7 @@
  * be idle or have ended the session.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "bytes.h"
 #include "handler.h"
 #include "log.h"
+#include "nbd_conf.h"
 #include "nbd_wire.h"
 
 extern const struct protocol proto_nbd;
@@ -142,13 +144,21 @@ static void run(uint8_t mode, const uint8_t *data, size_t size)
 	H.s.in_eof = 1;
 	for (int i = 0; i < 100000 && r == 0; i++) {
 		size_t before = buf_len(&H.s.in);
+		struct pollfd pfd[SESSION_MAX_MODULE_FDS];
+		size_t npfd;
 		int wrote;
 
 		r = proto_nbd.input(&H.s, state);
 		wrote = buf_len(&H.s.out) > 0;
 		buf_clear(&H.s.out);
-		if (!wrote && buf_len(&H.s.in) == before)
+		if (wrote || buf_len(&H.s.in) != before)
+			continue;
+		/* Stalled: a parked READ's eventfd, as the core polls it. */
+		npfd = proto_nbd.pollfds(&H.s, state, pfd,
+					 SESSION_MAX_MODULE_FDS);
+		if (npfd == 0 || poll(pfd, npfd, 10000) <= 0)
 			break;
+		r = proto_nbd.events(&H.s, state, pfd, npfd, 0);
 	}
 	/* Drained output and input at EOF: nothing may be left pending. */
 	if (r == 0 && !proto_nbd.idle(&H.s, state))

@@ -1,5 +1,6 @@
 /* The nbd unit tests' harness: see support_nbd.h. */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,8 +136,22 @@ void nbdt_collect(void)
 	buf_clear(out);
 }
 
+int nbdt_wait_module(int timeout_ms)
+{
+	struct pollfd pfd[SESSION_MAX_MODULE_FDS];
+	size_t n = proto_nbd.pollfds(&nbdt.s, nbdt.st, pfd,
+				     SESSION_MAX_MODULE_FDS);
+
+	if (n == 0)
+		return 0;
+	ck_assert_int_ge(poll(pfd, n, timeout_ms), 0);
+	ck_assert_int_eq(proto_nbd.events(&nbdt.s, nbdt.st, pfd, n, 0), 0);
+	return 1;
+}
+
 /* The module runs as the core would run it, draining s->out each time,
- * until it stops making progress or ends the session. */
+ * until it stops making progress (with no parked READ to wait for) or
+ * ends the session. */
 static int pump(void)
 {
 	for (int i = 0; i < 100000; i++) {
@@ -147,7 +162,8 @@ static int pump(void)
 		nbdt_collect();
 		if (r != 0)
 			return r;
-		if (!wrote && buf_len(&nbdt.s.in) == in_before)
+		if (!wrote && buf_len(&nbdt.s.in) == in_before &&
+		    !nbdt_wait_module(10000))
 			return 0;
 	}
 	ck_abort_msg("the module never stops");
@@ -157,6 +173,14 @@ static int pump(void)
 int nbdt_input(void)
 {
 	return pump();
+}
+
+int nbdt_input_once(void)
+{
+	int r = proto_nbd.input(&nbdt.s, nbdt.st);
+
+	nbdt_collect();
+	return r;
 }
 
 int nbdt_idle(void)

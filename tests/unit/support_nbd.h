@@ -51,6 +51,11 @@ void nbdt_start_flags(const char *a1, uint32_t flags);
 /* Runs input() as the core would, draining s->out into the harness's
  * record of the server's bytes, until no progress; input()'s last result. */
 int nbdt_input(void);
+/* One input() call, its output recorded: what is ready at once. */
+int nbdt_input_once(void);
+/* Polls the module's fds (a parked READ's eventfd) up to timeout_ms and
+ * runs events(); 0 when it has none, so nothing is parked. */
+int nbdt_wait_module(int timeout_ms);
 int nbdt_idle(void);
 /* Moves s->out into that record without running the module. */
 void nbdt_collect(void);

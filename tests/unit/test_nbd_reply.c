@@ -338,22 +338,91 @@ START_TEST(simple_read_error_no_data)
 }
 END_TEST
 
-/* Many requests queued at once: answered in order, memory bounded by
- * the session buffers (the harness never grows them). */
+/* Many requests queued at once: every one answered (READs may overtake
+ * each other, see slow_read_overtaken), memory bounded by the session
+ * buffers (the harness never grows them). */
 START_TEST(pipelined_reads)
 {
 	uint8_t *want = patterned();
 	struct nbdt_reply r;
+	uint64_t seen = 0;
 
 	nbdt_go(NULL, 0, 0);
 	for (uint64_t h = 0; h < 64; h++)
 		nbdt_send_req(0, NBD_CMD_READ, h, h * 65536, 65536);
 	ck_assert_int_eq(nbdt_input(), 0);
-	for (uint64_t h = 0; h < 64; h++) {
+	for (uint64_t i = 0; i < 64; i++) {
 		ck_assert(nbdt_next_reply(&r, 65536));
-		ck_assert_uint_eq(r.handle, h);
-		ck_assert_int_eq(memcmp(r.data, want + h * 65536, 65536), 0);
+		ck_assert_uint_lt(r.handle, 64);
+		ck_assert(!(seen & (1ull << r.handle)));
+		seen |= 1ull << r.handle;
+		ck_assert_int_eq(memcmp(r.data, want + r.handle * 65536,
+					65536), 0);
 	}
+	free(want);
+}
+END_TEST
+
+/* Hooks standing in for a slow disk: the READ with handle 1 is not in
+ * the page cache, and stays parked while *held. */
+static int slow_handle_1(void *arg, const struct nbd_request *rq)
+{
+	(void)arg;
+	return rq->handle == 1;
+}
+
+static int hold_handle_1(void *arg, const struct nbd_request *rq)
+{
+	const int *held = arg;
+
+	return rq->handle == 1 && *held;
+}
+
+/* A READ that has to wait for the disk is parked: the READs behind it
+ * are answered at once, a FLUSH waits for it, and it comes back with its
+ * data once its read completed. */
+START_TEST(slow_read_overtaken)
+{
+	uint8_t *want = patterned();
+	struct nbd_state *st;
+	struct nbdt_reply r;
+	int held = 1;
+
+	nbdt_go(NULL, 0, 0);
+	st = nbdt.st;
+	ck_assert(st->aio.on);
+	st->aio.hook_slow = slow_handle_1;
+	st->aio.hook_hold = hold_handle_1;
+	st->aio.hook_arg = &held;
+	nbdt_send_req(0, NBD_CMD_READ, 1, 0, 65536);
+	nbdt_send_req(0, NBD_CMD_READ, 2, 3u << 20, 65536);
+	nbdt_send_req(0, NBD_CMD_READ, 3, 4096, 4096);
+	nbdt_send_req(0, NBD_CMD_FLUSH, 4, 0, 0);
+	ck_assert_int_eq(nbdt_input_once(), 0);
+	ck_assert(nbdt_next_reply(&r, 65536));
+	ck_assert_uint_eq(r.handle, 2);
+	ck_assert_int_eq(memcmp(r.data, want + (3u << 20), 65536), 0);
+	ck_assert(nbdt_next_reply(&r, 4096));
+	ck_assert_uint_eq(r.handle, 3);
+	ck_assert_int_eq(memcmp(r.data, want + 4096, 4096), 0);
+	/* READ 1 is held even once its read completed; FLUSH 4 waits
+	 * behind it, its header still in the input. */
+	ck_assert_int_eq(nbdt_wait_module(2000), 1);
+	ck_assert_int_eq(nbdt_input_once(), 0);
+	ck_assert(!nbdt_next_reply(&r, 65536));
+	ck_assert(!nbdt_idle());
+	ck_assert_uint_eq(st->aio.parked, 1);
+	ck_assert_uint_eq(buf_len(&nbdt.s.in), NBD_REQUEST_LEN);
+	held = 0;
+	ck_assert_int_eq(nbdt_input(), 0);
+	ck_assert(nbdt_next_reply(&r, 65536));
+	ck_assert_uint_eq(r.handle, 1);
+	ck_assert_uint_eq(r.err, 0);
+	ck_assert_int_eq(memcmp(r.data, want, 65536), 0);
+	ck_assert(nbdt_next_reply(&r, 0));
+	ck_assert_uint_eq(r.handle, 4);
+	ck_assert_uint_eq(r.err, 0);
+	ck_assert(nbdt_idle());
 	free(want);
 }
 END_TEST
@@ -380,6 +449,7 @@ static Suite *nbd_reply_suite(void)
 	tcase_add_test(tc, read_errors);
 	tcase_add_test(tc, simple_read_error_no_data);
 	tcase_add_test(tc, pipelined_reads);
+	tcase_add_test(tc, slow_read_overtaken);
 	suite_add_tcase(s, tc);
 	return s;
 }
