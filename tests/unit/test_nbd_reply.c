@@ -6,6 +6,7 @@
  * support_nbd.c.
  */
 #include <check.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,28 @@ static int hold_handle_1(void *arg, const struct nbd_request *rq)
 	return rq->handle == 1 && *held;
 }
 
+/* Without io_uring: the same requests answered in arrival order. */
+static void in_order_fallback(const uint8_t *want)
+{
+	static const uint64_t off[] = { 0, 3u << 20, 4096 };
+	static const uint32_t len[] = { 65536, 65536, 4096 };
+	struct nbdt_reply r;
+
+	for (uint64_t h = 1; h <= 3; h++)
+		nbdt_send_req(0, NBD_CMD_READ, h, off[h - 1], len[h - 1]);
+	nbdt_send_req(0, NBD_CMD_FLUSH, 4, 0, 0);
+	ck_assert_int_eq(nbdt_input(), 0);
+	for (uint64_t h = 1; h <= 3; h++) {
+		ck_assert(nbdt_next_reply(&r, len[h - 1]));
+		ck_assert_uint_eq(r.handle, h);
+		ck_assert_int_eq(memcmp(r.data, want + off[h - 1],
+					len[h - 1]), 0);
+	}
+	ck_assert(nbdt_next_reply(&r, 0));
+	ck_assert_uint_eq(r.handle, 4);
+	ck_assert(nbdt_idle());
+}
+
 /* A READ that has to wait for the disk is parked: the READs behind it
  * are answered at once, a FLUSH waits for it, and it comes back with its
  * data once its read completed. */
@@ -390,7 +413,15 @@ START_TEST(slow_read_overtaken)
 
 	nbdt_go(NULL, 0, 0);
 	st = nbdt.st;
-	ck_assert(st->aio.on);
+	if (!st->aio.on) {
+		/* io_uring refused here (a seccomp profile, an old kernel):
+		 * the module must then serve in order, as it says it does. */
+		fprintf(stderr, "slow_read_overtaken: no io_uring here, "
+			"checking the in-order fallback\n");
+		in_order_fallback(want);
+		free(want);
+		return;
+	}
 	st->aio.hook_slow = slow_handle_1;
 	st->aio.hook_hold = hold_handle_1;
 	st->aio.hook_arg = &held;
