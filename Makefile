@@ -16,11 +16,13 @@ FUZZCC ?= clang
 SODIUM_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsodium 2>/dev/null)
 SODIUM_LIBS := $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null || echo -lsodium)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+# liburing: the nbd module parks reads that would wait for the disk.
+URING_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) $(SODIUM_CFLAGS)
-LDLIBS = $(SODIUM_LIBS)
+LDLIBS = $(SODIUM_LIBS) $(URING_LIBS)
 
 # One library per folder. Each folder sees only the headers it may use: a
 # protocol module gets handler.h and conf.h (the module API) and lib/, never
@@ -141,6 +143,17 @@ UNIT_LIBS_test_reap := common
 UNIT_SUPPORT_test_reap :=
 UNIT_LIBS_test_secure_forgery := secure common
 UNIT_SUPPORT_test_secure_forgery := tests/unit/support_secure.c
+UNIT_SUPPORT_test_nbd_conf := tests/unit/support_conf.c
+UNIT_LIBS_test_nbd_export := core $(MODULES) common
+UNIT_SUPPORT_test_nbd_export := tests/unit/support_nbd.c
+UNIT_LIBS_test_nbd_io := core $(MODULES) common
+UNIT_SUPPORT_test_nbd_io := tests/unit/support_nbd.c
+UNIT_LIBS_test_nbd_option := core $(MODULES) common
+UNIT_SUPPORT_test_nbd_option := tests/unit/support_nbd.c
+UNIT_LIBS_test_nbd_reply := core $(MODULES) common
+UNIT_SUPPORT_test_nbd_reply := tests/unit/support_nbd.c
+UNIT_LIBS_test_nbd_request := core $(MODULES) common
+UNIT_SUPPORT_test_nbd_request := tests/unit/support_nbd.c
 UNIT_LIBS_test_secure_frames := secure common
 UNIT_SUPPORT_test_secure_frames := tests/unit/support_secure.c
 UNIT_LIBS_test_secure_handshake := secure common
@@ -168,6 +181,7 @@ FUZZ_LIBS_fuzz_cmdframe := core $(MODULES) secure common
 FUZZ_LIBS_fuzz_conf := core $(MODULES) secure common
 FUZZ_LIBS_fuzz_handshake := secure common
 FUZZ_LIBS_fuzz_message := msgpipe common
+FUZZ_LIBS_fuzz_nbd := core $(MODULES) common
 FUZZ_LIBS_fuzz_sftp := core $(MODULES) common
 TOOL_LIBS_lineping := common
 TOOL_LIBS_lossylink := common

@@ -4,7 +4,8 @@
 PKGS="gcc make clang libclang-rt-14-dev pkg-config libsodium-dev check
  nacl-tools ucspi-tcp openbsd-inetd socat time procps python3
  openssh-client openssh-server openssh-sftp-server gesftpserver
- python3-paramiko sshfs libnbd-bin qemu-utils nbdkit nbd-client valgrind
+ python3-paramiko sshfs libnbd-bin python3-libnbd qemu-utils nbdkit nbd-client
+ fio ucspi-unix valgrind liburing-dev
  strace libwrap0 libtirpc3"
 # xinetd's package conflicts with openbsd-inetd's (both provide
 # inet-superserver), so it is unpacked here instead of installed (its

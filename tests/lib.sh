@@ -4,6 +4,9 @@
 #   check NAME CMD...           ok if CMD exits 0, fail otherwise
 #   bg CMD...                   starts CMD in the background, killed at exit
 #   free_port                   a TCP+UDP port free on 127.0.0.1 right now
+#   wait_until CMD...           polls CMD until it succeeds (10 s at most)
+#   wait_sock PATH              waits for a unix socket to appear (10 s)
+#   wait_lines FILE PATTERN N   waits for N lines matching PATTERN (20 s)
 #   limit SECONDS CMD...        CMD killed after SECONDS (exit 124)
 #   newkey NAME                 an OpenSSH ed25519 key pair $T/NAME(.pub)
 #   publine FILE.pub            its "ssh-ed25519 AAAA..." part, for conf
@@ -78,6 +81,25 @@ wait_tcp() {
 		fi
 		sleep 0.05
 		_i=$((_i + 1))
+	done
+	return 1
+}
+# Bounded polls on an event (a socket, a log line), never a fixed sleep.
+wait_until() {
+	_w=0
+	until "$@"; do
+		[ $_w -ge 200 ] && return 1
+		sleep 0.05
+		_w=$((_w + 1))
+	done
+}
+wait_sock() { wait_until test -S "$1"; }
+wait_lines() { # FILE PATTERN N
+	_w=0
+	while [ $_w -lt 400 ]; do
+		[ "$(grep -c -e "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.05
+		_w=$((_w + 1))
 	done
 	return 1
 }

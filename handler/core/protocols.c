@@ -3,6 +3,7 @@
 #include "core.h"
 
 extern const struct protocol proto_cmd;
+extern const struct protocol proto_nbd;
 extern const struct protocol proto_sftp;
 
 /*
@@ -11,6 +12,7 @@ extern const struct protocol proto_sftp;
  */
 const struct protocol *const protocols[] = {
 	&proto_cmd,
+	&proto_nbd,
 	&proto_sftp,
 	NULL
 };

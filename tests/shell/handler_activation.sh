@@ -23,25 +23,6 @@ sftp_unix() { # SOCKET OUTFILE
 	limit 20 sftp -b "$2.batch" -D "socat - UNIX-CONNECT:$1" >"$2" 2>&1 &&
 		cmp -s "$2.got" "$T/root/file.txt"
 }
-# Polls CMD until it succeeds (10 s at most): waits on an event, not a time.
-wait_until() {
-	_i=0
-	until "$@"; do
-		[ $_i -ge 200 ] && return 1
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-}
-# Waits until FILE has N lines matching PATTERN (10 s at most).
-wait_lines() { # FILE PATTERN N
-	_i=0
-	while [ $_i -lt 200 ]; do
-		[ "$(grep -c -e "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
-}
 
 # --- Accept=no: one handler, a child per connection -------------------
 S=$T/sock
