@@ -241,14 +241,6 @@ START_TEST(load_file)
 }
 END_TEST
 
-/* nbd-export left the core; it comes back with the nbd module. */
-START_TEST(nbd_export_unknown)
-{
-	conft_bad("nbd-export disk /var/lib/images/disk.img rw a disk\n", 1,
-		  "unknown keyword \"nbd-export\"");
-}
-END_TEST
-
 /*
  * A module's items and limits go through the same lines: its errors carry
  * file:line, the core checks its argument counts, and a module limit set
@@ -332,7 +324,6 @@ static Suite *conf_suite(void)
 	tcase_add_test(errs, errors);
 	tcase_add_test(errs, first_error_kept);
 	tcase_add_test(errs, load_file);
-	tcase_add_test(mods, nbd_export_unknown);
 	tcase_add_test(mods, module_dispatch);
 	tcase_add_test(mods, owner_tables);
 	suite_add_tcase(s, core);
