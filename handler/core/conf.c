@@ -190,6 +190,7 @@ int conf_parse(struct conf *c, const char *name, const char *text,
 	l = malloc(sizeof *l);
 	p.limits_set = calloc(conf_owners(), sizeof *p.limits_set);
 	if (!c->path || !l || !p.limits_set || modules_init(c) < 0) {
+		p.nomem = 1;
 		conf_error(&p, "out of memory");
 	} else {
 		parse_text(&p, l, text, len);
@@ -198,7 +199,7 @@ int conf_parse(struct conf *c, const char *name, const char *text,
 	free(p.limits_set);
 	if (p.nerr) {
 		conf_free(c);
-		return -1;
+		return p.nomem ? -2 : -1;
 	}
 	return 0;
 }
@@ -216,10 +217,13 @@ int conf_load(struct conf *c, const char *path)
 	memset(c, 0, sizeof *c);
 	f = fopen(path, "r");
 	if (!f) {
+		int e = errno;
+
 		snprintf(c->error, sizeof c->error, "%s:0: cannot open: %s",
-			 path, strerror(errno));
+			 path, strerror(e));
 		log_error("%s", c->error);
-		return -1;
+		/* Out of descriptors or memory: temporary (exit 111). */
+		return e == EMFILE || e == ENFILE || e == ENOMEM ? -2 : -1;
 	}
 	text = malloc(CONF_FILE_MAX + 1);
 	if (text)
@@ -229,9 +233,10 @@ int conf_load(struct conf *c, const char *path)
 			 !text ? "out of memory" :
 			 ferror(f) ? "read error" : "file too large");
 		log_error("%s", c->error);
+		r = text && len > CONF_FILE_MAX ? -1 : -2;
 		free(text);
 		fclose(f);
-		return -1;
+		return r;
 	}
 	fclose(f);
 	r = conf_parse(c, path, text, len);

@@ -51,6 +51,8 @@ extern const char conf_default_text[];
 int conf_parse(struct conf *c, const char *name, const char *text,
 	       size_t len);
 /* Reads and parses a file; path NULL means the embedded default. */
+/* Both return 0, -1 for a bad or missing file (permanent), -2 when it
+ * could not be read for want of memory or descriptors (temporary). */
 int conf_load(struct conf *c, const char *path);
 void conf_free(struct conf *c);
 

@@ -170,11 +170,13 @@ static int session_run(struct session_ctx *x, const struct session_opts *o)
 			  o->argc ? o->argv[0] : "");
 		return EXIT_PERM;
 	}
-	if (conf_load(&x->conf, o->conf_path) < 0) {
+	code = conf_load(&x->conf, o->conf_path);
+	if (code < 0) {
 		/* Under -q the refusal to start must still say why. */
 		if (log_get_level() < LOG_ERROR)
 			log_msg(LOG_FATAL, "%s", x->conf.error);
-		return EXIT_PERM;
+		/* Out of memory or descriptors is temporary, a bad file not. */
+		return code == -2 ? EXIT_TEMP : EXIT_PERM;
 	}
 	if (o->check_only)
 		return session_check(x, o);

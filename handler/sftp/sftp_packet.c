@@ -189,9 +189,15 @@ int sftp_status(struct sftp_state *st, uint32_t id, int code,
 	return 0;
 }
 
+/* A FAILURE says which one ("No space left on device", "Disk quota
+ * exceeded", "Input/output error"): the code alone leaves the user
+ * guessing. The other codes name their cause already. */
 int sftp_status_errno(struct sftp_state *st, uint32_t id, int err)
 {
-	sftp_status(st, id, sftp_errno_status(err), NULL);
+	int code = sftp_errno_status(err);
+
+	sftp_status(st, id, code,
+		    code == SSH_FX_FAILURE && err ? strerror(err) : NULL);
 	return 0;
 }
 
