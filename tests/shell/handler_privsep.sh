@@ -11,8 +11,28 @@ HD=$BIN/handler
 
 skip() {
 	ok "privsep # SKIP $1"
-	finish
+	# Under ASan/UBSan every process (monitor, handshake, session) must end
+# clean: no leak, no error report in any log.
+if cat "$T"/*.log 2>/dev/null | grep -q "Sanitizer\|runtime error"; then
+	fail "no sanitizer report" "$(cat "$T"/*.log | grep -m 3 "Sanitizer\|runtime error")"
+else
+	ok "no sanitizer report"
+fi
+
+finish
 }
+if [ ! -x "$HD" ] || [ ! -x "$HC" ]; then
+	fail privsep "no $HD or $HC (build with make BUILD=$BUILD)"
+	# Under ASan/UBSan every process (monitor, handshake, session) must end
+# clean: no leak, no error report in any log.
+if cat "$T"/*.log 2>/dev/null | grep -q "Sanitizer\|runtime error"; then
+	fail "no sanitizer report" "$(cat "$T"/*.log | grep -m 3 "Sanitizer\|runtime error")"
+else
+	ok "no sanitizer report"
+fi
+
+finish
+fi
 [ "$(id -u)" = 0 ] || skip "needs root (makes accounts, drops privileges)"
 for c in useradd userdel setpriv sftp pgrep; do
 	command -v $c >/dev/null 2>&1 || skip "no $c"
@@ -195,8 +215,8 @@ exec 3>"$T/fifo"
 child() { pgrep -P "$1" | head -n 1; }
 wait_until [ -n "$(child "$sh_pid")" ]
 mon=$(child "$sh_pid")
-wait_until [ -n "$(child "$mon")" ]
-pid=$(child "$mon")
+[ -n "$mon" ] && wait_until [ -n "$(child "$mon")" ]
+pid=$([ -n "$mon" ] && child "$mon")
 huid=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status" 2>/dev/null)
 muid=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$mon/status" 2>/dev/null)
 r=$(uid $R)
@@ -212,6 +232,14 @@ if [ "$(cat "$T/hs.rc")" = 111 ] &&
 	ok "client gone during the handshake: exit 111, one done line"
 else
 	fail "client gone during the handshake" "$(cat "$T/hs.rc" "$T/hs.log")"
+fi
+
+# Under ASan/UBSan every process (monitor, handshake, session) must end
+# clean: no leak, no error report in any log.
+if cat "$T"/*.log 2>/dev/null | grep -q "Sanitizer\|runtime error"; then
+	fail "no sanitizer report" "$(cat "$T"/*.log | grep -m 3 "Sanitizer\|runtime error")"
+else
+	ok "no sanitizer report"
 fi
 
 finish
