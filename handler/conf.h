@@ -29,6 +29,9 @@ struct conf_user {
 	uint8_t pk[32];            /* Ed25519 public key */
 	char **perms;              /* permission names, e.g. "admin", "sftp:rw" */
 	size_t nperms;
+	/* The account a root handler runs this user's session as
+	 * (`account=` on the user item), or "" for the conf's run-as. */
+	char account[CONF_NAME_MAX];
 };
 
 /* 1 when u (which may be NULL) holds permission perm. */

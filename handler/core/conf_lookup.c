@@ -37,6 +37,7 @@ void conf_free(struct conf *c)
 	free(c->users);
 	free(c->path);
 	free(c->server_key);
+	free(c->run_as);
 	strv_free(c->require_secure, c->nrequire_secure);
 	/* The first error outlives the rest, for the caller's message. */
 	memcpy(err, c->error, sizeof err);

@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include "handler.h"
+#include "secure.h"
 #include "transport.h"
 
 /* The modules, in protocols.c. */
@@ -29,6 +30,7 @@ struct conf_limits {
 struct conf {
 	char *path;                /* file name, or "(embedded default)" */
 	char *server_key;          /* server identity (secret) key file */
+	char *run_as;              /* run-as: account below root, or NULL */
 	struct conf_user *users;
 	size_t nusers;
 	struct conf_limits limits;
@@ -128,6 +130,43 @@ int listen_activated(struct listen_set *ls);
 int listen_serve(const struct listen_set *ls, const struct session_opts *o,
 		 size_t max_children);
 
+/*
+ * Privilege separation (privsep.c; docs/secure.md): as root with run-as,
+ * a root monitor, an unprivileged handshake, the session as the user's
+ * account. privsep_start() returns the role of the calling process.
+ */
+enum {
+	PRIVSEP_DONE,        /* monitor finished, or a child failed: exit code */
+	PRIVSEP_HANDSHAKE,   /* run the handshake with proxy, then hand off */
+	PRIVSEP_SESSION,     /* import state, resume, run the module */
+};
+struct privsep {
+	int fd;                    /* handshake: the socket to the monitor */
+	struct secure_identity proxy;  /* handshake: signs via the monitor */
+	char user[64];             /* session: the authenticated user */
+	uint8_t *state;            /* session: the secure layer's state */
+	size_t nstate;
+	uint8_t *raw_in, *raw_out; /* session: bytes buffered at the handoff */
+	size_t nraw_in, nraw_out;
+	uint64_t raw_bytes_in, raw_bytes_out;
+	int code;                  /* PRIVSEP_DONE: the exit code */
+};
+/* 1 when this process separates privileges: euid 0 and a run-as other
+ * than root. */
+int privsep_wanted(const struct conf *c);
+/* The accounts exist; as root, account= needs run-as. 0 or exit code. */
+int privsep_check(const struct conf *c, int check_only);
+/* Becomes account for good (groups, gid, uid, no way back). 0 or code. */
+int privsep_drop(const char *account);
+/* Forks; id (the loaded server key) is wiped in every process. */
+int privsep_start(struct privsep *ps, const struct conf *c,
+		  struct secure_identity *id);
+/* Handshake process: sends the finished handshake to the monitor. */
+int privsep_handoff(struct privsep *ps, const struct transport *t);
+/* Session process: the handed-over bytes into t (secure, just set up). */
+int privsep_resume(struct privsep *ps, struct transport *t);
+void privsep_free(struct privsep *ps);
+
 /* Peer description for logs, from the superserver's environment. */
 struct peer_store {
 	char proto[16];
@@ -177,6 +216,10 @@ struct loop {
 	uint64_t stop_at;          /* a signal came: give up flushing then */
 	/* Called once the handshake completes: sets s->user; 0 or exit code. */
 	int (*on_auth)(struct loop *l);
+	void *auth_ctx;            /* for on_auth */
+	/* on_auth handed the stream to another process (privsep.c): stop
+	 * at once, touching neither the fds nor the stream again. */
+	int handed_off;
 };
 
 /* Sets up buffers and fds; sec may be NULL. 0 or -1 (logged). */

@@ -148,6 +148,10 @@ static void loop_handshake(struct loop *l)
 	}
 	if (r == TRANSPORT_READY) {
 		r = l->on_auth ? l->on_auth(l) : 0;
+		if (!r && l->handed_off) {
+			loop_end(l, EXIT_OK);
+			return;
+		}
 		if (r) {
 			loop_refused(l, "user not allowed");
 			loop_end(l, r);
@@ -214,6 +218,8 @@ static void loop_process(struct loop *l, uint64_t now)
 
 	if (!l->t.handshaken && l->ending < 0)
 		loop_handshake(l);
+	if (l->handed_off)
+		return;
 	loop_open(l);
 	loop_count(l);
 	if (!l->started && l->ending < 0 && l->t.handshaken)
@@ -420,6 +426,8 @@ int loop_run(struct loop *l)
 		uint64_t now;
 		int r;
 
+		if (l->handed_off)
+			return EXIT_OK;
 		if (l->ending >= 0 && transport_flushed(&l->t))
 			break;
 		if (l->stop_at && clock_now() >= l->stop_at)

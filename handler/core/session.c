@@ -19,6 +19,7 @@
 #include "log.h"
 #include "reap.h"
 #include "secure.h"
+#include "secure_handoff.h"
 
 struct session_ctx {
 	struct conf conf;
@@ -28,6 +29,8 @@ struct session_ctx {
 	struct secure_identity id;
 	int have_id;
 	struct secure *sec;
+	struct privsep ps;         /* as root with run-as (privsep.c) */
+	int role;                  /* privsep_start()'s answer, or -1 */
 };
 
 /* The secure layer asks for a user's key by the name the client sent. */
@@ -42,17 +45,17 @@ static int session_lookup(void *ctx, const char *name, uint8_t pk[32])
 	return 0;
 }
 
-static int session_auth(struct loop *l)
+/* s->user from the secure layer's peer, checked against the conf. */
+static int session_user(struct loop *l)
 {
 	struct session *s = l->s;
 	const char *name = secure_peer_user(l->t.sec);
 	const struct conf_user *u;
 	uint8_t pk[32];
-	char fp[64], peer[128];
+	char fp[64];
 
 	secure_peer_pk(l->t.sec, pk);
 	conf_key_fingerprint(pk, fp, sizeof fp);
-	peer_format(&s->peer, peer, sizeof peer);
 	u = name ? conf_user_find(s->conf, name) : NULL;
 	if (!u || sodium_memcmp(u->pk, pk, 32) != 0) {
 		/* The secure layer checked this already; refuse if not. */
@@ -62,7 +65,75 @@ static int session_auth(struct loop *l)
 	}
 	s->user = u;
 	snprintf(s->user_fp, sizeof s->user_fp, "%s", fp);
-	log_info("auth: ok peer=%s user=%s key=%s", peer, u->name, fp);
+	return 0;
+}
+
+static int session_auth(struct loop *l)
+{
+	struct session *s = l->s;
+	char peer[128];
+	int code = session_user(l);
+
+	if (code)
+		return code;
+	peer_format(&s->peer, peer, sizeof peer);
+	log_info("auth: ok peer=%s user=%s key=%s", peer, s->user->name,
+		 s->user_fp);
+	return 0;
+}
+
+/* The unprivileged handshake process: authenticated, hand off. */
+static int session_auth_handoff(struct loop *l)
+{
+	struct session_ctx *x = l->auth_ctx;
+	int code = session_auth(l);
+
+	if (code)
+		return code;
+	if (privsep_handoff(&x->ps, &l->t) < 0) {
+		log_error("privsep: handing the session over failed");
+		return EXIT_TEMP;
+	}
+	l->handed_off = 1;
+	return 0;
+}
+
+/* The user's process: the stream as the handshake left it. */
+static int session_resume(struct session_ctx *x)
+{
+	const char *name;
+
+	if (privsep_resume(&x->ps, &x->l.t) < 0) {
+		log_error("privsep: resuming the session failed");
+		return EXIT_TEMP;
+	}
+	name = secure_peer_user(x->sec);
+	if (strcmp(name, x->ps.user) != 0) {
+		log_error("privsep: handed-over user does not match");
+		return EXIT_PERM;
+	}
+	privsep_free(&x->ps);
+	return session_user(&x->l);
+}
+
+/* As root with run-as: from here each process has its role. */
+static int session_privsep(struct session_ctx *x)
+{
+	const struct conf *c = &x->conf;
+
+	x->role = privsep_start(&x->ps, c, &x->id);
+	x->have_id = 0;
+	if (x->role == PRIVSEP_HANDSHAKE)
+		x->sec = secure_server_new(&x->ps.proxy, session_lookup,
+					   &x->conf, c->limits.max_frame);
+	else if (x->role == PRIVSEP_SESSION)
+		x->sec = secure_handoff_import(x->ps.state, x->ps.nstate);
+	else
+		return x->ps.code;
+	if (!x->sec) {
+		log_error("secure layer: out of memory or bad handoff");
+		return EXIT_TEMP;
+	}
 	return 0;
 }
 
@@ -86,6 +157,8 @@ static int session_secure_setup(struct session_ctx *x)
 		return EXIT_PERM;
 	}
 	x->have_id = 1;
+	if (privsep_wanted(c))
+		return session_privsep(x);
 	x->sec = secure_server_new(&x->id, session_lookup, &x->conf,
 				   c->limits.max_frame);
 	if (!x->sec) {
@@ -129,6 +202,24 @@ static void session_strays(void)
 		log_warn("killed %zu stray processes at the session's end", n);
 }
 
+/* -n -s: the server key loads (as this process may read it). */
+static int session_key_check(struct session_ctx *x)
+{
+	char err[KEYS_ERR_MAX];
+
+	if (!x->conf.server_key) {
+		log_error("%s: the secure layer (-s) needs a server-key",
+			  x->conf.path);
+		return EXIT_PERM;
+	}
+	if (keys_identity_load(&x->id, x->conf.server_key, err) < 0) {
+		log_error("server key: %s", err);
+		return EXIT_PERM;
+	}
+	x->have_id = 1;
+	return 0;
+}
+
 /* ", WHAT" from each module that sums its conf up, for -n. */
 static void modules_summary(const struct conf *c, char *dst, size_t size)
 {
@@ -149,8 +240,12 @@ static void modules_summary(const struct conf *c, char *dst, size_t size)
 /* -n: the configuration (and with -s the server key) load, or not. */
 static int session_check(struct session_ctx *x, const struct session_opts *o)
 {
-	int code = o->secure ? session_secure_setup(x) : 0;
+	int code = privsep_check(&x->conf, 1);
 	char mods[256];
+
+	/* -n loads the key, nothing more: no monitor, no children. */
+	if (code == 0 && o->secure)
+		code = session_key_check(x);
 
 	if (code == 0) {
 		modules_summary(&x->conf, mods, sizeof mods);
@@ -199,7 +294,15 @@ static int session_run(struct session_ctx *x, const struct session_opts *o)
 			  x->s.peer.proto, p->name, o->secure ? "+secure" : "",
 			  x->conf.path);
 	}
+	if ((code = privsep_check(&x->conf, 0)) != 0)
+		return code;
 	if (o->secure && (code = session_secure_setup(x)) != 0)
+		return code;
+	if (x->role == PRIVSEP_DONE)
+		return x->ps.code;
+	/* A plain session has no handshake to separate: drop at once. */
+	if (!o->secure && privsep_wanted(&x->conf) &&
+	    (code = privsep_drop(x->conf.run_as)) != 0)
 		return code;
 	/* What a command leaves behind comes to us, not to init. */
 	if (reap_subreaper() < 0)
@@ -209,7 +312,15 @@ static int session_run(struct session_ctx *x, const struct session_opts *o)
 		      x->sec) < 0)
 		return EXIT_TEMP;
 	x->l.on_auth = session_auth;
+	x->l.auth_ctx = x;
+	if (x->role == PRIVSEP_HANDSHAKE)
+		x->l.on_auth = session_auth_handoff;
+	if (x->role == PRIVSEP_SESSION && (code = session_resume(x)) != 0)
+		return code;
 	code = loop_run(&x->l);
+	/* The session process writes the done line, not this one. */
+	if (x->l.handed_off)
+		return code;
 	session_strays();
 	session_log(x, p->name, code, clock_now());
 	return code;
@@ -227,11 +338,14 @@ int session_main(const struct session_opts *o)
 		log_error("out of memory");
 		return EXIT_TEMP;
 	}
+	x->role = -1;
+	x->ps.fd = -1;
 	code = session_run(x, o);
 	loop_free(&x->l);
 	secure_free(x->sec);
 	if (x->have_id)
 		keys_identity_free(&x->id);
+	privsep_free(&x->ps);
 	conf_free(&x->conf);
 	free(x);
 	return code;

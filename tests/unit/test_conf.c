@@ -153,6 +153,32 @@ START_TEST(keys_agree)
 }
 END_TEST
 
+/* run-as and account= (privilege separation, docs/secure.md): the key
+ * still parses after account=, and a user without it has "". */
+START_TEST(run_as_accounts)
+{
+	struct conf c;
+	char text[2048];
+
+	snprintf(text, sizeof text,
+		 "run-as handler\nuser alice a account=hA %s\n"
+		 "user bob c \"%s\"\n", conft_line_a, conft_line_b);
+	ck_assert_int_eq(conft_parse(&c, text), 0);
+	ck_assert_str_eq(c.run_as, "handler");
+	ck_assert_str_eq(c.users[0].account, "hA");
+	ck_assert_mem_eq(c.users[0].pk, conft_pk_a, 32);
+	ck_assert_str_eq(c.users[1].account, "");
+	ck_assert_mem_eq(c.users[1].pk, conft_pk_b, 32);
+	conf_free(&c);
+	conft_bad("run-as a\nrun-as b\n", 2, "duplicate run-as");
+	conft_bad("run-as -x\n", 1, "bad run-as account");
+	conft_bad("user alice a account=h\n", 1, "missing key after");
+	snprintf(text, sizeof text, "user alice a account=/x %s\n",
+		 conft_line_a);
+	conft_bad(text, 1, "bad account");
+}
+END_TEST
+
 START_TEST(errors)
 {
 	char text[2048], big[CONF_LINE_MAX + 64];
@@ -321,6 +347,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(core, defaults);
 	tcase_add_test(core, lookups);
 	tcase_add_test(core, keys_agree);
+	tcase_add_test(core, run_as_accounts);
 	tcase_add_test(errs, errors);
 	tcase_add_test(errs, first_error_kept);
 	tcase_add_test(errs, load_file);
