@@ -157,6 +157,12 @@ static void on_request(struct cmd_state *st, uint32_t id,
 		snprintf(text, sizeof text, "%.64s",
 			 rq.argv[0]);
 		refuse(st, id, rq.argv[0], CMD_E_UNKNOWN, text);
+	} else if (!cmd_visible(st->s->user, st->s->mconf, &e)) {
+		/* Hidden: the answer must not tell it apart from a typo. */
+		log_info("cmd: user=%s command=%s refused: hidden, needs "
+			 "permission %s", user_name(st), e.name, e.perm);
+		cmd_put_error(&st->s->out, id, CMD_E_UNKNOWN, 1, e.name);
+		st->refused++;
 	} else if (!cmd_permitted(st->s->user, &e)) {
 		snprintf(text, sizeof text, "%s needs permission %s", e.name,
 			 e.perm);
@@ -312,7 +318,7 @@ static void log_done(struct cmd_state *st, struct cmd_req *rq, int status)
 {
 	static const char *const reasons[] = {
 		"", " (time limit)", " (output limit)", " (cancelled)",
-		" (session ended)"
+		" (session ended)", " (payload limit)"
 	};
 	uint64_t ms = (clock_now() - rq->started) / NS_PER_MS;
 	char how[48];

@@ -169,7 +169,8 @@ static int bi_help(struct cmd_state *st, int argc, char **argv,
 	if (argc > 2)
 		return usage_error(err, "help [COMMAND]");
 	if (argc == 2) {
-		if (cmd_lookup(cmd_builtins, c, argv[1], &e) < 0) {
+		if (cmd_lookup(cmd_builtins, c, argv[1], &e) < 0 ||
+		    !cmd_visible(st->s->user, c, &e)) {
 			cmd_text_printf(err, "help: no such command: %s\n",
 					argv[1]);
 			return 1;
@@ -179,7 +180,8 @@ static int bi_help(struct cmd_state *st, int argc, char **argv,
 	}
 	for (size_t i = 0; i < cmd_catalogue_size(cmd_builtins, c); i++) {
 		cmd_catalogue_at(cmd_builtins, c, i, &e);
-		help_line(out, &e, st->s->user);
+		if (cmd_visible(st->s->user, c, &e))
+			help_line(out, &e, st->s->user);
 	}
 	return 0;
 }

@@ -90,6 +90,12 @@ int cmd_permitted(const struct conf_user *u, const struct cmd_entry *e)
 	return conf_user_has(u, e->perm);
 }
 
+int cmd_visible(const struct conf_user *u, const struct cmd_conf *c,
+		const struct cmd_entry *e)
+{
+	return !c->hide_forbidden || cmd_permitted(u, e);
+}
+
 static void caps_limits(struct json *j, const struct cmd_limits *lim)
 {
 	json_key(j, "limits");
@@ -124,6 +130,8 @@ static void caps_command(struct json *j, const struct cmd_entry *e,
 			    cc->time_limit_ms : lim->cmd_time_ms);
 		json_kv_u64(j, "output_limit", cc->output_limit ?
 			    cc->output_limit : lim->cmd_output);
+		if (cc->payload_limit)
+			json_kv_u64(j, "payload_limit", cc->payload_limit);
 	}
 	json_obj_end(j);
 }
@@ -148,7 +156,8 @@ char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 		struct cmd_entry e;
 
 		cmd_catalogue_at(b, s->mconf, i, &e);
-		caps_command(&j, &e, s->user, lim);
+		if (cmd_visible(s->user, s->mconf, &e))
+			caps_command(&j, &e, s->user, lim);
 	}
 	json_arr_end(&j);
 	json_obj_end(&j);

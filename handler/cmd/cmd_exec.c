@@ -126,6 +126,7 @@ int cmd_exec_start(struct cmd_state *st, struct cmd_req *rq,
 	c->grant = payload ? st->lim.window : 0;
 	c->deadline = rq->started + (cc->time_limit_ms ? cc->time_limit_ms :
 				     st->lim.cmd_time_ms) * NS_PER_MS;
+	c->payload_limit = cc->payload_limit;
 	c->output_limit = cc->output_limit ? cc->output_limit :
 			  st->lim.cmd_output;
 	return 0;
@@ -341,14 +342,33 @@ int cmd_exec_done(const struct cmd_req *rq)
 	return c->proc.reaped && c->fd_out < 0 && c->fd_err < 0;
 }
 
+/*
+ * A payload past its limit: the command must never take a cut payload for
+ * a whole one, so it gets SIGKILL before its stdin is closed (SIGTERM
+ * could let it read the end of file first and act on it).
+ */
+static void payload_over(struct cmd_state *st, struct cmd_req *rq)
+{
+	struct cmd_child *c = &rq->child;
+
+	snprintf(rq->note, sizeof rq->note,
+		 "payload limit of %llu bytes exceeded",
+		 (unsigned long long)c->payload_limit);
+	rq->note_code = CMD_E_LIMIT;
+	child_signal(c, SIGKILL);
+	cmd_exec_kill(st, rq, CMD_KILL_PAYLOAD, clock_now());
+}
+
 void cmd_exec_payload(struct cmd_state *st, struct cmd_req *rq,
 		      const uint8_t *p, size_t n)
 {
 	struct cmd_child *c = &rq->child;
 
-	(void)st;
 	c->credit -= (uint32_t)n;
 	rq->bytes_in += n;
+	if (c->payload_limit && rq->bytes_in > c->payload_limit &&
+	    c->why == CMD_KILL_NONE)
+		payload_over(st, rq);
 	if (c->stdin_gone || c->fd_in < 0) {
 		c->grant += (uint32_t)n;
 		return;

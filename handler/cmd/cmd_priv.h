@@ -87,6 +87,12 @@ int cmd_lookup(const struct cmd_builtin *b, const struct cmd_conf *c,
 	       const char *name, struct cmd_entry *e);
 /* All policy lives here: may this user run this command? */
 int cmd_permitted(const struct conf_user *u, const struct cmd_entry *e);
+/*
+ * Whether caps, help and refusals may show the command to this user: with
+ * cmd-hide-forbidden, one the user may not run does not exist for them.
+ */
+int cmd_visible(const struct conf_user *u, const struct cmd_conf *c,
+		const struct cmd_entry *e);
 /* The CAPS JSON (malloc'd, NUL-terminated) or NULL. */
 char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 		    const struct cmd_limits *lim, size_t max, size_t *len);
@@ -115,7 +121,8 @@ enum cmd_kill_reason {
 	CMD_KILL_TIME,
 	CMD_KILL_OUTPUT,
 	CMD_KILL_CANCEL,
-	CMD_KILL_SESSION
+	CMD_KILL_SESSION,
+	CMD_KILL_PAYLOAD
 };
 
 struct cmd_child {
@@ -129,6 +136,7 @@ struct cmd_child {
 	uint64_t deadline;          /* time limit */
 	uint64_t kill_at;           /* SIGKILL due (after SIGTERM), 0 none */
 	uint64_t output_limit;
+	uint64_t payload_limit;     /* 0: none */
 	enum cmd_kill_reason why;
 };
 

@@ -444,6 +444,102 @@ START_TEST(module_builtins)
 }
 END_TEST
 
+
+/* caps text of a harness: the first CAPS frame, NUL-terminated. */
+static int caps_has(struct harness *h, const char *needle)
+{
+	struct buf *o = &h->s.out;
+	struct cmd_hdr hd;
+	char *text;
+	int found;
+
+	ck_assert_int_eq(cmd_hdr_decode(buf_data(o), buf_len(o), &hd),
+			 CMD_FRAME_OK);
+	ck_assert_uint_eq(hd.type, CMD_CAPS);
+	text = strndup((const char *)buf_data(o) + CMD_HDR_LEN, hd.len);
+	found = strstr(text, needle) != NULL;
+	free(text);
+	return found;
+}
+
+static int three_done(struct harness *h)
+{
+	for (int i = 1; i <= 3; i++)
+		if (!h->r[i].exited && !(h->r[i].error && h->r[i].errfinal))
+			return 0;
+	return 1;
+}
+
+/* cmd-hide-forbidden: what alice may not run does not exist for her. */
+START_TEST(module_hide_forbidden)
+{
+	struct harness h;
+	char *secret[] = { "secret", NULL };
+	char *help[] = { "help", NULL };
+	char *helps[] = { "help", "secret", NULL };
+
+	harness_init(&h, "");
+	ck_assert(caps_has(&h, "\"name\":\"secret\""));
+	harness_free(&h);
+	harness_init(&h, "cmd-hide-forbidden yes\n");
+	ck_assert(!caps_has(&h, "\"name\":\"secret\""));
+	ck_assert(caps_has(&h, "\"name\":\"echo\""));
+	harness_collect(&h);
+	send_req(&h, 1, 0, 1, secret);
+	send_req(&h, 2, 0, 1, help);
+	send_req(&h, 3, 0, 2, helps);
+	ck_assert(run_until(&h, three_done, 5000));
+	ck_assert_uint_eq(h.r[1].errcode, CMD_E_UNKNOWN);
+	ck_assert_str_eq(h.r[1].errtext, "secret");
+	h.r[2].out[h.r[2].outlen] = 0;
+	ck_assert_ptr_nonnull(strstr(h.r[2].out, "\necho"));
+	ck_assert_ptr_null(strstr(h.r[2].out, "secret"));
+	ck_assert_ptr_null(strstr(h.r[2].out, "needs permission"));
+	ck_assert_uint_eq(h.r[3].status, 1);
+	ck_assert_uint_eq(h.r[3].outlen, 0);
+	harness_free(&h);
+}
+END_TEST
+
+/* payload=SIZE: one byte over and the command is gone, told why. */
+START_TEST(module_payload_limit)
+{
+	struct harness h;
+	char *capped[] = { "capped", NULL };
+	uint8_t body[150];
+
+	memset(body, 'x', sizeof body);
+	harness_init(&h, "command capped perm=cat payload=100 -- /bin/cat\n");
+	ck_assert(caps_has(&h, "\"payload_limit\":100"));
+	send_req(&h, 1, CMD_REQ_PAYLOAD, 1, capped);
+	harness_pass(&h);
+	ck_assert(h.r[1].credit >= sizeof body);
+	ck_assert_int_eq(cmd_put_frame(&h.s.in, CMD_DATA, 1, body, 60), 0);
+	ck_assert_int_eq(cmd_put_frame(&h.s.in, CMD_DATA, 1, body, 90), 0);
+	ck_assert_int_eq(cmd_put_frame(&h.s.in, CMD_EOF, 1, NULL, 0), 0);
+	ck_assert(run_until(&h, r1_done, 5000));
+	ck_assert_int_eq(h.r[1].exited, 1);
+	ck_assert_int_eq(h.r[1].kind, CMD_EXIT_SIGNAL);
+	ck_assert_uint_eq(h.r[1].status, 9);
+	ck_assert_int_eq(h.r[1].error, 1);
+	ck_assert_int_eq(h.r[1].errfinal, 0);
+	ck_assert_str_eq(h.r[1].errtext, "payload limit of 100 bytes exceeded");
+	ck_assert(h.r[1].outtotal <= 100);
+	ck_assert_int_eq(h.code, 0);
+	/* Under the limit it runs as any payload command. */
+	memset(h.r, 0, sizeof h.r);
+	send_req(&h, 1, CMD_REQ_PAYLOAD, 1, capped);
+	harness_pass(&h);
+	ck_assert_int_eq(cmd_put_frame(&h.s.in, CMD_DATA, 1, body, 100), 0);
+	ck_assert_int_eq(cmd_put_frame(&h.s.in, CMD_EOF, 1, NULL, 0), 0);
+	ck_assert(run_until(&h, r1_done, 5000));
+	ck_assert_int_eq(h.r[1].kind, CMD_EXIT_CODE);
+	ck_assert_uint_eq(h.r[1].status, 0);
+	ck_assert_uint_eq(h.r[1].outtotal, 100);
+	harness_free(&h);
+}
+END_TEST
+
 static Suite *cmd_module_suite(void)
 {
 	Suite *s = suite_create("cmd_module");
@@ -458,6 +554,8 @@ static Suite *cmd_module_suite(void)
 	tcase_add_test(module, module_refusals);
 	tcase_add_test(module, module_builtins);
 	tcase_add_test(module, module_limits_kill);
+	tcase_add_test(module, module_hide_forbidden);
+	tcase_add_test(module, module_payload_limit);
 	suite_add_tcase(s, module);
 	return s;
 }
