@@ -93,6 +93,20 @@ int cmd_permitted(const struct conf_user *u, const struct cmd_entry *e);
  */
 int cmd_visible(const struct conf_user *u, const struct cmd_conf *c,
 		const struct cmd_entry *e);
+/*
+ * One argument of a synopsis such as "PATTERN [FILE...]": name points into
+ * the text (len bytes), optional inside [ ], repeat when "..." follows.
+ */
+struct cmd_synarg {
+	const char *name;
+	size_t len;
+	int optional;
+	int repeat;
+};
+
+/* Parses text into at most max arguments; returns how many. */
+size_t cmd_synopsis_parse(const char *text, struct cmd_synarg *out,
+			  size_t max);
 /* The CAPS JSON (malloc'd, NUL-terminated) or NULL. */
 char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 		    const struct cmd_limits *lim, size_t max, size_t *len);

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "cmd_frame.h"
+#include "cmd_priv.h"
 #include "core.h"
 #include "keys.h"
 #include "log.h"
@@ -540,6 +541,48 @@ START_TEST(module_payload_limit)
 }
 END_TEST
 
+static void syn_is(const struct cmd_synarg *a, const char *name, int opt,
+		   int rep)
+{
+	ck_assert_uint_eq(a->len, strlen(name));
+	ck_assert(memcmp(a->name, name, a->len) == 0);
+	ck_assert_int_eq(a->optional, opt);
+	ck_assert_int_eq(a->repeat, rep);
+}
+
+/* Synopsis text to structure: the man page conventions. */
+START_TEST(module_synopsis)
+{
+	struct cmd_synarg a[8];
+	struct harness h;
+
+	ck_assert_uint_eq(cmd_synopsis_parse("PATTERN [FILE...]", a, 8), 2);
+	syn_is(&a[0], "PATTERN", 0, 0);
+	syn_is(&a[1], "FILE", 1, 1);
+	ck_assert_uint_eq(cmd_synopsis_parse(" [-p] [A [B]] C ...", a, 8), 4);
+	syn_is(&a[0], "-p", 1, 0);
+	syn_is(&a[1], "A", 1, 0);
+	syn_is(&a[2], "B", 1, 0);
+	syn_is(&a[3], "C", 0, 1);
+	ck_assert_uint_eq(cmd_synopsis_parse("SRC... DST", a, 8), 2);
+	syn_is(&a[0], "SRC", 0, 1);
+	syn_is(&a[1], "DST", 0, 0);
+	ck_assert_uint_eq(cmd_synopsis_parse("", a, 8), 0);
+	ck_assert_uint_eq(cmd_synopsis_parse(NULL, a, 8), 0);
+	ck_assert_uint_eq(cmd_synopsis_parse("]] [[", a, 8), 0);
+	ck_assert_uint_eq(cmd_synopsis_parse("A B C", a, 2), 2);
+	harness_init(&h, "command-args echo PATTERN [FILE...]\n");
+	ck_assert(caps_has(&h, "\"args\":\"PATTERN [FILE...]\","
+			   "\"synopsis\":[{\"name\":\"PATTERN\","
+			   "\"optional\":false,\"repeat\":false},"
+			   "{\"name\":\"FILE\",\"optional\":true,"
+			   "\"repeat\":true}]"));
+	ck_assert(caps_has(&h, "\"name\":\"ping\",\"args\":\"\","
+			   "\"synopsis\":[]"));
+	harness_free(&h);
+}
+END_TEST
+
 static Suite *cmd_module_suite(void)
 {
 	Suite *s = suite_create("cmd_module");
@@ -556,6 +599,7 @@ static Suite *cmd_module_suite(void)
 	tcase_add_test(module, module_limits_kill);
 	tcase_add_test(module, module_hide_forbidden);
 	tcase_add_test(module, module_payload_limit);
+	tcase_add_test(module, module_synopsis);
 	suite_add_tcase(s, module);
 	return s;
 }
