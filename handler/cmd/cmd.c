@@ -217,9 +217,48 @@ static void on_control(struct cmd_state *st, const struct cmd_hdr *h)
 	}
 }
 
+/*
+ * VERSION: the client lists what it speaks, the server answers AGREED
+ * with the highest version on both lists and speaks it from then on. Only
+ * as the first frame, so no reply is ever in doubt about its version.
+ */
+static void on_version(struct cmd_state *st, const struct cmd_hdr *h,
+		       const uint8_t *body)
+{
+	uint32_t v[CMD_VERSIONS_MAX], ours[CMD_PROTOCOL_MAX], pick;
+	size_t n;
+
+	if (h->id != 0 || st->frames_seen) {
+		protocol_error(st, "VERSION must be the first frame, id 0");
+		return;
+	}
+	if (cmd_versions_parse(body, h->len, v, &n) < 0) {
+		protocol_error(st, "malformed VERSION frame");
+		return;
+	}
+	/* We speak every version from 1 to CMD_PROTOCOL_MAX. */
+	for (uint32_t i = 0; i < CMD_PROTOCOL_MAX; i++)
+		ours[i] = i + 1;
+	pick = cmd_version_pick(v, n, ours, CMD_PROTOCOL_MAX);
+	if (!pick) {
+		protocol_error(st, "no cmd protocol version in common");
+		return;
+	}
+	st->version = pick;
+	cmd_put_agreed(&st->s->out, pick);
+	log_debug("cmd: user=%s protocol version %u agreed", user_name(st),
+		  pick);
+}
+
 static void on_frame(struct cmd_state *st, const struct cmd_hdr *h,
 		     const uint8_t *body)
 {
+	if (h->type == CMD_VERSION) {
+		on_version(st, h, body);
+		st->frames_seen = 1;
+		return;
+	}
+	st->frames_seen = 1;
 	switch (h->type) {
 	case CMD_REQUEST:
 		on_request(st, h->id, body, h->len);
@@ -335,6 +374,20 @@ static void log_done(struct cmd_state *st, struct cmd_req *rq, int status)
 		 (unsigned long long)rq->bytes_out, (unsigned long long)ms);
 }
 
+/* EXIT as the agreed version has it (2 adds the request's time). */
+static void put_exit(struct cmd_state *st, struct cmd_req *rq, int status)
+{
+	uint8_t kind = WIFSIGNALED(status) ? CMD_EXIT_SIGNAL : CMD_EXIT_CODE;
+	uint32_t v = (uint32_t)(WIFSIGNALED(status) ? WTERMSIG(status) :
+				WEXITSTATUS(status));
+
+	if (st->version >= 2)
+		cmd_put_exit_ms(&st->s->out, rq->id, kind, v,
+				(clock_now() - rq->started) / NS_PER_MS);
+	else
+		cmd_put_exit(&st->s->out, rq->id, kind, v);
+}
+
 /* The final frames of a finished request, once they fit. */
 static void try_complete(struct cmd_state *st, struct cmd_req *rq)
 {
@@ -344,17 +397,12 @@ static void try_complete(struct cmd_state *st, struct cmd_req *rq)
 	if (rq->is_child ? !cmd_exec_done(rq) :
 	    rq->out_off < rq->out.len || rq->err_off < rq->err.len)
 		return;
-	if (buf_room(out) < 2 * CMD_HDR_LEN + 2 + sizeof rq->note + 5)
+	if (buf_room(out) < 2 * CMD_HDR_LEN + 2 + sizeof rq->note + 13)
 		return;
 	if (rq->note_code)
 		cmd_put_error(out, rq->id, rq->note_code, 0, rq->note);
 	status = rq->is_child ? rq->child.proc.status : W_EXITCODE(rq->status, 0);
-	if (WIFSIGNALED(status))
-		cmd_put_exit(out, rq->id, CMD_EXIT_SIGNAL,
-			     (uint32_t)WTERMSIG(status));
-	else
-		cmd_put_exit(out, rq->id, CMD_EXIT_CODE,
-			     (uint32_t)WEXITSTATUS(status));
+	put_exit(st, rq, status);
 	log_done(st, rq, status);
 	st->served++;
 	req_release(st, rq);
@@ -449,6 +497,7 @@ static int cmd_start(struct session *s, int argc, char **argv, void **state)
 	if (!st)
 		return EXIT_TEMP;
 	st->s = s;
+	st->version = CMD_PROTOCOL_VERSION;
 	limits_init(&st->lim, s);
 	st->reqs = calloc(st->lim.max_requests, sizeof *st->reqs);
 	if (!st->reqs || send_caps(st) < 0) {

@@ -222,7 +222,13 @@ char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 	json_init(&j, max);
 	json_obj_begin(&j);
 	json_kv_str(&j, "protocol", "handler-cmd");
+	/* The session starts at 1 (old clients check it); VERSION moves it. */
 	json_kv_u64(&j, "version", CMD_PROTOCOL_VERSION);
+	json_key(&j, "versions");
+	json_arr_begin(&j);
+	for (uint32_t v = 1; v <= CMD_PROTOCOL_MAX; v++)
+		json_u64(&j, v);
+	json_arr_end(&j);
 	json_kv_str(&j, "server", "handler " HANDLER_VERSION);
 	json_kv_str(&j, "user", s->user ? s->user->name : "");
 	caps_limits(&j, lim);

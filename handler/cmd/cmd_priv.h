@@ -180,6 +180,8 @@ struct cmd_state {
 	uint64_t served, refused;
 	uint32_t skip;              /* body bytes of a refused frame to drop */
 	int fatal;                  /* protocol violation: stop reading */
+	uint32_t version;           /* cmd protocol version agreed (1 first) */
+	int frames_seen;            /* VERSION is only valid as the first */
 	size_t rotate;              /* pollfd fairness start */
 	int fds_short;              /* some fds did not fit in the poll set */
 	/* pollfd index -> request slot and which fd. */

@@ -33,6 +33,8 @@ struct reply {
 	char errtext[256];
 	uint64_t credit;
 	uint32_t chunk;
+	uint32_t exit_len;   /* EXIT body: 5 (version 1) or 13 (2) */
+	uint64_t ms;
 };
 
 struct harness {
@@ -41,6 +43,7 @@ struct harness {
 	void *state;
 	struct reply r[64];
 	int caps;
+	uint32_t agreed;     /* AGREED frame's version, 0 none */
 	int proto_error;
 	int code;
 };
@@ -116,8 +119,11 @@ static void harness_collect(struct harness *h)
 			r->outtotal += hd.len;
 			break;
 		case CMD_EXIT:
-			ck_assert_int_eq(cmd_exit_parse(b, hd.len, &r->errcode,
-							&r->status), 0);
+			ck_assert_int_eq(cmd_exit_parse_ms(b, hd.len,
+							   &r->errcode,
+							   &r->status,
+							   &r->ms), 0);
+			r->exit_len = hd.len;
 			r->kind = r->errcode;
 			r->errcode = 0;
 			r->exited = 1;
@@ -131,6 +137,10 @@ static void harness_collect(struct harness *h)
 			r->error = 1;
 			if (hd.id == 0)
 				h->proto_error = 1;
+			break;
+		case CMD_AGREED:
+			ck_assert_int_eq(cmd_agreed_parse(b, hd.len,
+							  &h->agreed), 0);
 			break;
 		case CMD_WINDOW: {
 			uint32_t c;
@@ -583,6 +593,68 @@ START_TEST(module_synopsis)
 }
 END_TEST
 
+static int two_done(struct harness *h)
+{
+	return h->r[1].exited && h->r[2].exited;
+}
+
+/*
+ * Version negotiation: a client from the future lists 1, 2 and 7; the
+ * server picks 2, the highest both speak, and its EXIT frames carry the
+ * time. A client that says nothing stays at 1 (5-byte EXIT).
+ */
+START_TEST(module_version_negotiation)
+{
+	struct harness h;
+	char *ver[] = { "version", NULL };
+	char *sl[] = { "sleep", "0.2", NULL };
+	uint32_t future[] = { 1, 2, 7 }, far[] = { 7, 99 }, v[16];
+	uint8_t bad[8] = { 0, 0, 0, 1, 0, 0, 0, 0 };
+	size_t n;
+
+	ck_assert_int_eq(cmd_versions_parse(bad, sizeof bad, v, &n), -1);
+	ck_assert_int_eq(cmd_versions_parse(bad, 4, v, &n), -1);
+	ck_assert_uint_eq(cmd_version_pick(future, 3, far, 2), 7);
+	ck_assert_uint_eq(cmd_version_pick(future, 1, far, 2), 0);
+
+	harness_init(&h, "");
+	ck_assert(caps_has(&h, "\"version\":1,\"versions\":[1,2],"));
+	ck_assert_int_eq(cmd_put_versions(&h.s.in, future, 3), 0);
+	send_req(&h, 1, 0, 1, ver);
+	send_req(&h, 2, 0, 2, sl);
+	ck_assert(run_until(&h, two_done, 5000));
+	ck_assert_uint_eq(h.agreed, 2);
+	ck_assert_uint_eq(h.r[1].exit_len, 13);
+	h.r[1].out[h.r[1].outlen] = 0;
+	ck_assert_ptr_nonnull(strstr(h.r[1].out, "(cmd protocol 2)"));
+	ck_assert_uint_eq(h.r[2].exit_len, 13);
+	ck_assert_uint_eq(h.r[2].status, 0);
+	ck_assert(h.r[2].ms >= 150 && h.r[2].ms < 5000);
+	harness_free(&h);
+
+	/* No VERSION: an old client, version 1 throughout. */
+	harness_init(&h, "");
+	send_req(&h, 1, 0, 1, ver);
+	ck_assert(run_until(&h, r1_done, 5000));
+	ck_assert_uint_eq(h.agreed, 0);
+	ck_assert_uint_eq(h.r[1].exit_len, 5);
+	h.r[1].out[h.r[1].outlen] = 0;
+	ck_assert_ptr_nonnull(strstr(h.r[1].out, "(cmd protocol 1)"));
+	harness_free(&h);
+
+	/* Nothing in common, or VERSION after a request: the session ends. */
+	harness_init(&h, "");
+	ck_assert_int_eq(cmd_put_versions(&h.s.in, far, 2), 0);
+	ck_assert_int_eq(proto_cmd.input(&h.s, h.state), 100);
+	harness_free(&h);
+	harness_init(&h, "");
+	send_req(&h, 1, 0, 1, ver);
+	ck_assert_int_eq(cmd_put_versions(&h.s.in, future, 3), 0);
+	ck_assert_int_eq(proto_cmd.input(&h.s, h.state), 100);
+	harness_free(&h);
+}
+END_TEST
+
 static Suite *cmd_module_suite(void)
 {
 	Suite *s = suite_create("cmd_module");
@@ -600,6 +672,7 @@ static Suite *cmd_module_suite(void)
 	tcase_add_test(module, module_hide_forbidden);
 	tcase_add_test(module, module_payload_limit);
 	tcase_add_test(module, module_synopsis);
+	tcase_add_test(module, module_version_negotiation);
 	suite_add_tcase(s, module);
 	return s;
 }
