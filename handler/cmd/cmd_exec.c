@@ -188,7 +188,7 @@ void cmd_exec_poll_add(struct cmd_state *st, struct cmd_req *rq,
 		       struct pollfd *pfd, size_t *n, size_t max, size_t slot)
 {
 	struct cmd_child *c = &rq->child;
-	int room = buf_room(&st->s->out) >= band_min(st->s);
+	int room = buf_room(st->out) >= band_min(st->s);
 	size_t need = (size_t)(c->fd_in >= 0 && buf_len(&c->payload) > 0) +
 		      (size_t)(room && c->fd_out >= 0) +
 		      (size_t)(room && c->fd_err >= 0) +
@@ -212,7 +212,7 @@ static void read_band(struct cmd_state *st, struct cmd_req *rq, int *fd,
 		      uint8_t type, uint64_t now)
 {
 	struct cmd_child *c = &rq->child;
-	struct buf *out = &st->s->out;
+	struct buf *out = st->out;
 	size_t room = buf_room(out), n;
 	uint64_t left = c->output_limit - rq->bytes_out;
 	uint8_t *p;
@@ -395,7 +395,7 @@ void cmd_exec_grant(struct cmd_state *st, struct cmd_req *rq)
 	/* Grant in big steps unless the command is starving. */
 	if (c->grant < quarter && buf_len(&c->payload) > 0)
 		return;
-	if (cmd_put_window(&st->s->out, rq->id, c->grant, st->lim.max_frame) < 0)
+	if (cmd_put_window(st->out, rq->id, c->grant, st->lim.max_frame) < 0)
 		return;
 	c->credit += c->grant;
 	c->grant = 0;

@@ -181,6 +181,13 @@ struct cmd_state {
 	uint32_t skip;              /* body bytes of a refused frame to drop */
 	int fatal;                  /* protocol violation: stop reading */
 	uint32_t version;           /* cmd protocol version agreed (1 first) */
+	/*
+	 * Frames in and out: s->in and s->out, but for one request from
+	 * SSH_ORIGINAL_COMMAND (cmd_ssh.c) private buffers that cmd_ssh.c
+	 * translates to and from plain bytes.
+	 */
+	struct buf *in, *out;
+	struct cmd_ssh *ssh;        /* NULL but in that mode */
 	int frames_seen;            /* VERSION is only valid as the first */
 	size_t rotate;              /* pollfd fairness start */
 	int fds_short;              /* some fds did not fit in the poll set */
@@ -222,5 +229,31 @@ void cmd_exec_free(struct cmd_req *rq);
 /* Kills every process that left a command's group, but for the running
  * commands and their children (after cmd_exec_free). */
 void cmd_exec_strays(struct cmd_state *st);
+
+/*
+ * ---- cmd_ssh.c: one request from SSH_ORIGINAL_COMMAND, as plain bytes ----
+ *
+ * Under an sshd forced command with a command line, the request is that
+ * line split into words (cmd_ssh_split), stdin is its payload, its
+ * stdout and stderr are ours, and our exit status is its own. The module
+ * runs unchanged on private frame buffers; these functions translate.
+ */
+struct cmd_ssh;
+
+/*
+ * Splits line into words in buf (as large as line): blanks separate,
+ * '...' is literal, "..." is literal but for \" and \\, a backslash
+ * outside quotes takes the next byte as is; nothing else is special.
+ * Returns the word count (at most max), or -1 with *why.
+ */
+int cmd_ssh_split(const char *line, char *buf, char **argv, size_t max,
+		  const char **why);
+/* Sets up the mode for line: 0, or an exit code after a message. */
+int cmd_ssh_start(struct cmd_state *st, const char *line);
+void cmd_ssh_free(struct cmd_state *st);
+/* Plain stdin -> DATA/EOF frames into st->in. */
+void cmd_ssh_input(struct cmd_state *st);
+/* Frames in st->out -> stdout bytes and stderr; an exit code when done. */
+int cmd_ssh_output(struct cmd_state *st);
 
 #endif
