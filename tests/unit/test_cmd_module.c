@@ -655,6 +655,28 @@ START_TEST(module_version_negotiation)
 }
 END_TEST
 
+/* SSH_ORIGINAL_COMMAND's quoting rule (docs/cmd.md). */
+START_TEST(module_ssh_split)
+{
+	char buf[128], *argv[8];
+	const char *why = NULL;
+
+	ck_assert_int_eq(cmd_ssh_split(" a 'b  c' \"d\\\"e\" f\\ g $HOME;x",
+				       buf, argv, 8, &why), 5);
+	ck_assert_str_eq(argv[0], "a");
+	ck_assert_str_eq(argv[1], "b  c");
+	ck_assert_str_eq(argv[2], "d\"e");
+	ck_assert_str_eq(argv[3], "f g");
+	ck_assert_str_eq(argv[4], "$HOME;x");
+	ck_assert_int_eq(cmd_ssh_split("'it''s'", buf, argv, 8, &why), 1);
+	ck_assert_str_eq(argv[0], "its");
+	ck_assert_int_eq(cmd_ssh_split("a 'b", buf, argv, 8, &why), -1);
+	ck_assert_str_eq(why, "unterminated quote");
+	ck_assert_int_eq(cmd_ssh_split("a b c", buf, argv, 2, &why), -1);
+	ck_assert_int_eq(cmd_ssh_split("  ", buf, argv, 8, &why), 0);
+}
+END_TEST
+
 static Suite *cmd_module_suite(void)
 {
 	Suite *s = suite_create("cmd_module");
@@ -673,6 +695,7 @@ static Suite *cmd_module_suite(void)
 	tcase_add_test(module, module_payload_limit);
 	tcase_add_test(module, module_synopsis);
 	tcase_add_test(module, module_version_negotiation);
+	tcase_add_test(module, module_ssh_split);
 	suite_add_tcase(s, module);
 	return s;
 }
