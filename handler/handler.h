@@ -35,6 +35,13 @@ struct protocol {
 	const char *summary;      /* one line for usage/help */
 	int requires_secure;      /* cmd: refused without the secure layer */
 	/*
+	 * For a module that requires the secure layer: the user its own
+	 * arguments name when sshd runs it as a forced command (cmd
+	 * --ssh-user NAME), or NULL. sshd has authenticated that user; the
+	 * core accepts it only without -s and with SSH_CONNECTION set.
+	 */
+	const char *(*ssh_user)(int argc, char **argv);
+	/*
 	 * Plaintext queue size each way (0: SESSION_BUF_BASE). A module that
 	 * never needs deep queues asks for less, keeping the peak RSS of a
 	 * busy connection small.

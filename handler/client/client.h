@@ -97,8 +97,15 @@ uint64_t client_caps_number(const uint8_t *json, size_t len, const char *key,
 /* -1 (after a message) when the server speaks another cmd version. */
 int client_caps_check(const uint8_t *json, size_t len);
 
+/*
+ * The cmd version for this session, from the CAPS JSON: with a "versions"
+ * list that has one we speak above 1, queues VERSION on out (the server
+ * answers AGREED). 0, or -1 after a message when nothing is in common.
+ */
+int client_caps_negotiate(const uint8_t *json, size_t len, struct buf *out);
 /* ---- client_batch.c ---- */
-int client_batch(const struct client_opts *o);
+/* json: one JSON object per request on stdout instead of the bands. */
+int client_batch(const struct client_opts *o, int json);
 
 /* ---- client_tunnel.c ---- */
 int client_tunnel(const struct client_opts *o);

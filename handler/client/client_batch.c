@@ -3,6 +3,8 @@
  * connection, up to the server's max_requests in flight at once. Each
  * request's output is kept until the requests before it are done, so the
  * output comes in input order whatever order the commands finish in.
+ * With --json each request becomes one JSON object on a line of its own
+ * instead (id, argv, status, stdout, stderr, or the error), for scripts.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 
 #include "client.h"
 #include "cmd_frame.h"
+#include "json.h"
 #include "log.h"
 
 #define BATCH_INPUT_MAX (1024 * 1024)
@@ -27,6 +30,14 @@ struct batch_req {
 	int done;
 	int code;
 	int limited;        /* a limit note came before EXIT */
+	/* For --json: how it ended. */
+	int exited;         /* EXIT came: kind, value, ms */
+	uint8_t kind;
+	uint32_t value;
+	uint64_t ms;
+	uint8_t errcode;    /* a final ERROR: code and text */
+	char errtext[CMD_ERRTEXT_MAX + 1];
+	char note[CMD_ERRTEXT_MAX + 1];
 };
 
 struct batch {
@@ -41,6 +52,8 @@ struct batch {
 	int caps_seen;
 	int fatal;
 	int code;
+	int json;           /* --json */
+	uint32_t version;   /* agreed cmd version (2 has the time) */
 };
 
 static int read_input(struct batch *b)
@@ -172,8 +185,8 @@ static void request_done(struct batch *b, struct batch_req *rq, int code)
 	b->inflight--;
 }
 
-static void on_frame(struct batch *b, const struct cmd_hdr *h,
-		     const uint8_t *body)
+static void on_frame(struct batch *b, struct buf *out,
+		     const struct cmd_hdr *h, const uint8_t *body)
 {
 	struct batch_req *rq;
 	const uint8_t *text;
@@ -187,8 +200,16 @@ static void on_frame(struct batch *b, const struct cmd_hdr *h,
 
 		b->caps_seen = 1;
 		b->max_inflight = m == 0 ? 1 : m > 1024 ? 1024 : (size_t)m;
-		if (client_caps_check(body, h->len) < 0)
+		if (client_caps_negotiate(body, h->len, out) < 0)
 			b->fatal = 1;
+		return;
+	}
+	if (h->type == CMD_AGREED) {
+		if (h->id != 0 || cmd_agreed_parse(body, h->len, &v) < 0 ||
+		    v > CMD_PROTOCOL_MAX)
+			b->fatal = 1;
+		else
+			b->version = v;
 		return;
 	}
 	if (h->type == CMD_ERROR && h->id == 0) {
@@ -215,10 +236,13 @@ static void on_frame(struct batch *b, const struct cmd_hdr *h,
 			b->fatal = 1;
 		break;
 	case CMD_EXIT:
-		if (cmd_exit_parse(body, h->len, &kind, &v) < 0) {
+		if (cmd_exit_parse_ms(body, h->len, &kind, &v, &rq->ms) < 0) {
 			b->fatal = 1;
 			break;
 		}
+		rq->exited = 1;
+		rq->kind = kind;
+		rq->value = v;
 		if (kind == CMD_EXIT_SIGNAL)
 			client_error("%s: killed by signal %u", rq->argv[0], v);
 		request_done(b, rq, client_exit_code(kind, v, rq->limited));
@@ -232,6 +256,10 @@ static void on_frame(struct batch *b, const struct cmd_hdr *h,
 		client_error("%s: %s: %.*s", rq->argv[0],
 			     cmd_errcode_name(kind), (int)tlen,
 			     (const char *)text);
+		snprintf(final ? rq->errtext : rq->note, sizeof rq->note,
+			 "%.*s", (int)tlen, (const char *)text);
+		if (final)
+			rq->errcode = kind;
 		if (final)
 			request_done(b, rq, CLIENT_EXIT_PROTO);
 		else
@@ -242,14 +270,87 @@ static void on_frame(struct batch *b, const struct cmd_hdr *h,
 	}
 }
 
+/* How the request ended, for --json: exit/signal or the error. */
+static void json_ending(struct json *j, const struct batch_req *rq)
+{
+	json_key(j, "exit");
+	if (rq->exited && rq->kind == CMD_EXIT_CODE)
+		json_u64(j, rq->value);
+	else
+		json_null(j);
+	json_key(j, "signal");
+	if (rq->exited && rq->kind == CMD_EXIT_SIGNAL)
+		json_u64(j, rq->value);
+	else
+		json_null(j);
+	json_kv_str(j, "note", rq->note[0] ? rq->note : NULL);
+	json_key(j, "error");
+	if (rq->errcode) {
+		json_obj_begin(j);
+		json_kv_u64(j, "code", rq->errcode);
+		json_kv_str(j, "name", cmd_errcode_name(rq->errcode));
+		json_kv_str(j, "text", rq->errtext);
+		json_obj_end(j);
+	} else {
+		json_null(j);
+	}
+}
+
+/*
+ * One line: {"id", "argv", "status" (what the batch counts), "exit",
+ * "signal", "note", "error", "ms" (version 2, else null), "stdout",
+ * "stderr"}. Output that is not UTF-8 shows U+FFFD (json.h).
+ */
+static int print_json(const struct batch *b, const struct batch_req *rq,
+		      size_t id)
+{
+	struct json j;
+	int r = -1;
+
+	json_init(&j, 6 * (rq->outlen + rq->errlen) + 64 * 1024);
+	json_obj_begin(&j);
+	json_kv_u64(&j, "id", id);
+	json_key(&j, "argv");
+	json_arr_begin(&j);
+	for (int i = 0; i < rq->argc; i++)
+		json_str(&j, rq->argv[i]);
+	json_arr_end(&j);
+	json_kv_u64(&j, "status", (uint64_t)rq->code);
+	json_ending(&j, rq);
+	json_key(&j, "ms");
+	if (b->version >= 2 && rq->exited)
+		json_u64(&j, rq->ms);
+	else
+		json_null(&j);
+	json_key(&j, "stdout");
+	json_strn(&j, rq->out ? rq->out : "", rq->outlen);
+	json_key(&j, "stderr");
+	json_strn(&j, rq->err ? rq->err : "", rq->errlen);
+	json_obj_end(&j);
+	if (json_ok(&j) &&
+	    client_write_all(1, (const uint8_t *)json_text(&j), json_len(&j)) == 0 &&
+	    client_write_all(1, (const uint8_t *)"\n", 1) == 0)
+		r = 0;
+	json_free(&j);
+	return r;
+}
+
+static int print_plain(const struct batch_req *rq)
+{
+	if (client_write_all(1, (uint8_t *)rq->out, rq->outlen) < 0 ||
+	    client_write_all(2, (uint8_t *)rq->err, rq->errlen) < 0)
+		return -1;
+	return 0;
+}
+
 /* Prints finished requests in input order. */
 static int flush_done(struct batch *b)
 {
 	while (b->head < b->n && b->reqs[b->head].done) {
 		struct batch_req *rq = &b->reqs[b->head];
 
-		if (client_write_all(1, (uint8_t *)rq->out, rq->outlen) < 0 ||
-		    client_write_all(2, (uint8_t *)rq->err, rq->errlen) < 0)
+		if ((b->json ? print_json(b, rq, b->head + 1) :
+		     print_plain(rq)) < 0)
 			return -1;
 		b->held -= rq->outlen + rq->errlen;
 		free(rq->out);
@@ -276,7 +377,7 @@ static int batch_step(struct client *c, void *ctx)
 		}
 		if (buf_len(&c->in) - CMD_HDR_LEN < h.len)
 			break;
-		on_frame(b, &h, buf_data(&c->in) + CMD_HDR_LEN);
+		on_frame(b, &c->out, &h, buf_data(&c->in) + CMD_HDR_LEN);
 		buf_consume(&c->in, CMD_HDR_LEN + (size_t)h.len);
 	}
 	if (b->fatal)
@@ -306,13 +407,15 @@ static int batch_step(struct client *c, void *ctx)
 	return CLIENT_GO;
 }
 
-int client_batch(const struct client_opts *o)
+int client_batch(const struct client_opts *o, int json)
 {
 	static const struct client_mode mode = { batch_step, NULL, NULL, NULL };
 	struct batch b;
 	int r;
 
 	memset(&b, 0, sizeof b);
+	b.json = json;
+	b.version = CMD_PROTOCOL_VERSION;
 	if (read_input(&b) < 0 || parse_input(&b) < 0) {
 		batch_free(&b);
 		return CLIENT_EXIT_PROTO;

@@ -108,8 +108,9 @@ static void on_exit_frame(struct cmd_client *cc, const struct cmd_hdr *h,
 {
 	uint8_t kind;
 	uint32_t v;
+	uint64_t ms;
 
-	if (cmd_exit_parse(body, h->len, &kind, &v) < 0) {
+	if (cmd_exit_parse_ms(body, h->len, &kind, &v, &ms) < 0) {
 		proto_fail(cc, "malformed EXIT frame");
 		return;
 	}
@@ -132,15 +133,79 @@ static void on_window(struct cmd_client *cc, const struct cmd_hdr *h,
 	cc->max_chunk = chunk;
 }
 
-static void on_caps(struct cmd_client *cc, const struct cmd_hdr *h,
-		    const uint8_t *body)
+/*
+ * The numbers of "versions":[1,2,...] in our server's compact JSON; the
+ * count, 0 when the list is absent (a version 1 server) or malformed.
+ */
+static size_t caps_versions(const uint8_t *json, size_t len, uint32_t *v,
+			    size_t max)
+{
+	static const char key[] = "\"versions\":[";
+	const uint8_t *p = memmem(json, len, key, sizeof key - 1), *end;
+	size_t n = 0;
+
+	if (!p)
+		return 0;
+	end = json + len;
+	p += sizeof key - 1;
+	while (p < end && n < max) {
+		uint64_t x = 0;
+		const uint8_t *d = p;
+
+		while (p < end && *p >= '0' && *p <= '9' && x < 1u << 30)
+			x = x * 10 + (uint64_t)(*p++ - '0');
+		if (p == d || p == end || x == 0 || x >= 1u << 30)
+			return 0;
+		v[n++] = (uint32_t)x;
+		if (*p == ']')
+			return n;
+		if (*p++ != ',')
+			return 0;
+	}
+	return 0;
+}
+
+int client_caps_negotiate(const uint8_t *json, size_t len, struct buf *out)
+{
+	uint32_t theirs[CMD_VERSIONS_MAX], ours[CMD_PROTOCOL_MAX];
+	size_t n = caps_versions(json, len, theirs, CMD_VERSIONS_MAX);
+	uint32_t pick;
+
+	if (n == 0)
+		return client_caps_check(json, len);  /* speaks 1 alone */
+	for (uint32_t i = 0; i < CMD_PROTOCOL_MAX; i++)
+		ours[i] = i + 1;
+	pick = cmd_version_pick(theirs, n, ours, CMD_PROTOCOL_MAX);
+	if (pick == 0) {
+		client_error("the server speaks no cmd protocol version this "
+			     "client knows (1 to %d)", CMD_PROTOCOL_MAX);
+		return -1;
+	}
+	/* Sent before any request, as the protocol wants it. */
+	if (pick > 1 && cmd_put_versions(out, ours, CMD_PROTOCOL_MAX) < 0)
+		return -1;
+	return 0;
+}
+
+static void on_agreed(struct cmd_client *cc, const struct cmd_hdr *h,
+		      const uint8_t *body)
+{
+	uint32_t v;
+
+	if (h->id != 0 || cmd_agreed_parse(body, h->len, &v) < 0 ||
+	    v > CMD_PROTOCOL_MAX)
+		proto_fail(cc, "bad AGREED frame");
+}
+
+static void on_caps(struct client *c, struct cmd_client *cc,
+		    const struct cmd_hdr *h, const uint8_t *body)
 {
 	if (cc->caps_seen || h->id != 0) {
 		proto_fail(cc, "unexpected CAPS frame");
 		return;
 	}
 	cc->caps_seen = 1;
-	if (client_caps_check(body, h->len) < 0) {
+	if (client_caps_negotiate(body, h->len, &c->out) < 0) {
 		finish(cc, CLIENT_EXIT_PROTO);
 		return;
 	}
@@ -151,20 +216,21 @@ static void on_caps(struct cmd_client *cc, const struct cmd_hdr *h,
 	}
 }
 
-static void on_frame(struct cmd_client *cc, const struct cmd_hdr *h,
-		     const uint8_t *body)
+static void on_frame(struct client *c, struct cmd_client *cc,
+		     const struct cmd_hdr *h, const uint8_t *body)
 {
 	if (h->type != CMD_CAPS && !cc->caps_seen) {
 		proto_fail(cc, "no capabilities first");
 		return;
 	}
-	if (h->type != CMD_CAPS && h->id != REQ_ID &&
+	if (h->type != CMD_CAPS && h->type != CMD_AGREED && h->id != REQ_ID &&
 	    !(h->type == CMD_ERROR && h->id == 0)) {
 		proto_fail(cc, "frame for an unknown request");
 		return;
 	}
 	switch (h->type) {
-	case CMD_CAPS: on_caps(cc, h, body); break;
+	case CMD_CAPS: on_caps(c, cc, h, body); break;
+	case CMD_AGREED: on_agreed(cc, h, body); break;
 	case CMD_STDOUT: on_band(cc, 1, body, h->len); break;
 	case CMD_STDERR: on_band(cc, 2, body, h->len); break;
 	case CMD_EXIT: on_exit_frame(cc, h, body); break;
@@ -200,7 +266,7 @@ static int cmd_step(struct client *c, void *ctx)
 		}
 		if (buf_len(&c->in) - CMD_HDR_LEN < h.len)
 			break;
-		on_frame(cc, &h, buf_data(&c->in) + CMD_HDR_LEN);
+		on_frame(c, cc, &h, buf_data(&c->in) + CMD_HDR_LEN);
 		buf_consume(&c->in, CMD_HDR_LEN + (size_t)h.len);
 	}
 	if (!cc->done && cc->caps_seen && !cc->sent)

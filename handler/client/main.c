@@ -23,7 +23,7 @@ static void usage(void)
 		"  run [-i|--stdin] CMD [ARGS...]  run a command, exit with its status\n"
 		"  caps                            print the capabilities (JSON)\n"
 		"  ping                            check the server answers\n"
-		"  batch                           one request per stdin line, all at once\n"
+		"  batch [--json]                  one request per stdin line, all at once\n"
 		"  tunnel                          relay stdin/stdout through the secure layer\n"
 		"  keygen FILE                     make an ed25519 key pair FILE, FILE.pub\n"
 		"  pubkey FILE                     print the public line of a private key\n");
@@ -138,6 +138,9 @@ static int dispatch(const struct client_opts *o, int argc, char **argv)
 		return do_keygen(argv[1]);
 	if (strcmp(cmd, "pubkey") == 0)
 		return do_pubkey(argv[1]);
+	if (strcmp(cmd, "batch") == 0 && argc == 2 &&
+	    strcmp(argv[1], "--json") == 0)
+		return client_batch(o, 1);
 	if (argc != 1) {
 		client_error("%s takes no arguments", cmd);
 		return CLIENT_EXIT_PROTO;
@@ -149,7 +152,7 @@ static int dispatch(const struct client_opts *o, int argc, char **argv)
 	if (strcmp(cmd, "tunnel") == 0)
 		return client_tunnel(o);
 	if (strcmp(cmd, "batch") == 0)
-		return client_batch(o);
+		return client_batch(o, 0);
 	client_error("unknown command \"%s\"", cmd);
 	usage();
 	return CLIENT_EXIT_PROTO;

@@ -25,7 +25,7 @@ static const char *user_name(const struct cmd_state *st)
 static void protocol_error(struct cmd_state *st, const char *why)
 {
 	log_error("cmd: user=%s protocol violation: %s", user_name(st), why);
-	cmd_put_error(&st->s->out, 0, CMD_E_PROTOCOL, 1, why);
+	cmd_put_error(st->out, 0, CMD_E_PROTOCOL, 1, why);
 	st->fatal = 1;
 }
 
@@ -75,7 +75,7 @@ static void refuse(struct cmd_state *st, uint32_t id, const char *name,
 {
 	log_info("cmd: user=%s command=%s refused: %s: %s", user_name(st),
 		 name ? name : "-", cmd_errcode_name(code), text);
-	cmd_put_error(&st->s->out, id, code, 1, text);
+	cmd_put_error(st->out, id, code, 1, text);
 	st->refused++;
 }
 
@@ -157,6 +157,12 @@ static void on_request(struct cmd_state *st, uint32_t id,
 		snprintf(text, sizeof text, "%.64s",
 			 rq.argv[0]);
 		refuse(st, id, rq.argv[0], CMD_E_UNKNOWN, text);
+	} else if (!cmd_visible(st->s->user, st->s->mconf, &e)) {
+		/* Hidden: the answer must not tell it apart from a typo. */
+		log_info("cmd: user=%s command=%s refused: hidden, needs "
+			 "permission %s", user_name(st), e.name, e.perm);
+		cmd_put_error(st->out, id, CMD_E_UNKNOWN, 1, e.name);
+		st->refused++;
 	} else if (!cmd_permitted(st->s->user, &e)) {
 		snprintf(text, sizeof text, "%s needs permission %s", e.name,
 			 e.perm);
@@ -211,9 +217,48 @@ static void on_control(struct cmd_state *st, const struct cmd_hdr *h)
 	}
 }
 
+/*
+ * VERSION: the client lists what it speaks, the server answers AGREED
+ * with the highest version on both lists and speaks it from then on. Only
+ * as the first frame, so no reply is ever in doubt about its version.
+ */
+static void on_version(struct cmd_state *st, const struct cmd_hdr *h,
+		       const uint8_t *body)
+{
+	uint32_t v[CMD_VERSIONS_MAX], ours[CMD_PROTOCOL_MAX], pick;
+	size_t n;
+
+	if (h->id != 0 || st->frames_seen) {
+		protocol_error(st, "VERSION must be the first frame, id 0");
+		return;
+	}
+	if (cmd_versions_parse(body, h->len, v, &n) < 0) {
+		protocol_error(st, "malformed VERSION frame");
+		return;
+	}
+	/* We speak every version from 1 to CMD_PROTOCOL_MAX. */
+	for (uint32_t i = 0; i < CMD_PROTOCOL_MAX; i++)
+		ours[i] = i + 1;
+	pick = cmd_version_pick(v, n, ours, CMD_PROTOCOL_MAX);
+	if (!pick) {
+		protocol_error(st, "no cmd protocol version in common");
+		return;
+	}
+	st->version = pick;
+	cmd_put_agreed(st->out, pick);
+	log_debug("cmd: user=%s protocol version %u agreed", user_name(st),
+		  pick);
+}
+
 static void on_frame(struct cmd_state *st, const struct cmd_hdr *h,
 		     const uint8_t *body)
 {
+	if (h->type == CMD_VERSION) {
+		on_version(st, h, body);
+		st->frames_seen = 1;
+		return;
+	}
+	st->frames_seen = 1;
 	switch (h->type) {
 	case CMD_REQUEST:
 		on_request(st, h->id, body, h->len);
@@ -254,28 +299,27 @@ static int check_header(struct cmd_state *st, const struct cmd_hdr *h)
 
 static void read_frames(struct cmd_state *st)
 {
-	struct session *s = st->s;
 	struct cmd_hdr h;
 
 	while (!st->fatal) {
-		size_t len = buf_len(&s->in);
+		size_t len = buf_len(st->in);
 
 		if (st->skip) {
 			size_t n = len < st->skip ? len : st->skip;
 
-			buf_consume(&s->in, n);
+			buf_consume(st->in, n);
 			st->skip -= (uint32_t)n;
 			if (st->skip)
 				break;
 			continue;
 		}
-		if (buf_room(&s->out) < CMD_REPLY_RESERVE)
+		if (buf_room(st->out) < CMD_REPLY_RESERVE)
 			break;
-		if (cmd_hdr_decode(buf_data(&s->in), len, &h) != CMD_FRAME_OK)
+		if (cmd_hdr_decode(buf_data(st->in), len, &h) != CMD_FRAME_OK)
 			break;
 		switch (check_header(st, &h)) {
 		case 1:
-			buf_consume(&s->in, CMD_HDR_LEN);
+			buf_consume(st->in, CMD_HDR_LEN);
 			continue;
 		case -1:
 			return;
@@ -284,8 +328,8 @@ static void read_frames(struct cmd_state *st)
 		}
 		if (len - CMD_HDR_LEN < h.len)
 			break;
-		on_frame(st, &h, buf_data(&s->in) + CMD_HDR_LEN);
-		buf_consume(&s->in, CMD_HDR_LEN + (size_t)h.len);
+		on_frame(st, &h, buf_data(st->in) + CMD_HDR_LEN);
+		buf_consume(st->in, CMD_HDR_LEN + (size_t)h.len);
 	}
 }
 
@@ -293,7 +337,7 @@ static void read_frames(struct cmd_state *st)
 static void flush_text(struct cmd_state *st, struct cmd_req *rq,
 		       struct cmd_text *t, size_t *off, uint8_t type)
 {
-	struct buf *out = &st->s->out;
+	struct buf *out = st->out;
 
 	while (*off < t->len && buf_room(out) > CMD_HDR_LEN) {
 		size_t n = t->len - *off;
@@ -312,7 +356,7 @@ static void log_done(struct cmd_state *st, struct cmd_req *rq, int status)
 {
 	static const char *const reasons[] = {
 		"", " (time limit)", " (output limit)", " (cancelled)",
-		" (session ended)"
+		" (session ended)", " (payload limit)"
 	};
 	uint64_t ms = (clock_now() - rq->started) / NS_PER_MS;
 	char how[48];
@@ -329,26 +373,35 @@ static void log_done(struct cmd_state *st, struct cmd_req *rq, int status)
 		 (unsigned long long)rq->bytes_out, (unsigned long long)ms);
 }
 
+/* EXIT as the agreed version has it (2 adds the request's time). */
+static void put_exit(struct cmd_state *st, struct cmd_req *rq, int status)
+{
+	uint8_t kind = WIFSIGNALED(status) ? CMD_EXIT_SIGNAL : CMD_EXIT_CODE;
+	uint32_t v = (uint32_t)(WIFSIGNALED(status) ? WTERMSIG(status) :
+				WEXITSTATUS(status));
+
+	if (st->version >= 2)
+		cmd_put_exit_ms(st->out, rq->id, kind, v,
+				(clock_now() - rq->started) / NS_PER_MS);
+	else
+		cmd_put_exit(st->out, rq->id, kind, v);
+}
+
 /* The final frames of a finished request, once they fit. */
 static void try_complete(struct cmd_state *st, struct cmd_req *rq)
 {
-	struct buf *out = &st->s->out;
+	struct buf *out = st->out;
 	int status;
 
 	if (rq->is_child ? !cmd_exec_done(rq) :
 	    rq->out_off < rq->out.len || rq->err_off < rq->err.len)
 		return;
-	if (buf_room(out) < 2 * CMD_HDR_LEN + 2 + sizeof rq->note + 5)
+	if (buf_room(out) < 2 * CMD_HDR_LEN + 2 + sizeof rq->note + 13)
 		return;
 	if (rq->note_code)
 		cmd_put_error(out, rq->id, rq->note_code, 0, rq->note);
 	status = rq->is_child ? rq->child.proc.status : W_EXITCODE(rq->status, 0);
-	if (WIFSIGNALED(status))
-		cmd_put_exit(out, rq->id, CMD_EXIT_SIGNAL,
-			     (uint32_t)WTERMSIG(status));
-	else
-		cmd_put_exit(out, rq->id, CMD_EXIT_CODE,
-			     (uint32_t)WEXITSTATUS(status));
+	put_exit(st, rq, status);
 	log_done(st, rq, status);
 	st->served++;
 	req_release(st, rq);
@@ -426,13 +479,47 @@ static int send_caps(struct cmd_state *st)
 	return r;
 }
 
+/* "cmd --ssh-user NAME": the user an sshd forced command names. */
+static const char *cmd_ssh_user(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--ssh-user") == 0)
+		return argv[2];
+	return NULL;
+}
+
+/*
+ * Under --ssh-user (the core has checked sshd and the user), a command
+ * line in SSH_ORIGINAL_COMMAND is the one request; without one the
+ * client speaks frames on stdin as over the secure layer.
+ */
+static int start_ssh(struct cmd_state *st)
+{
+	const char *line = getenv("SSH_ORIGINAL_COMMAND");
+
+	if (st->s->secure || !st->s->user) {
+		log_error("cmd: --ssh-user is for sshd forced commands, "
+			  "without -s");
+		return EXIT_PERM;
+	}
+	if (!line || !*line)
+		return send_caps(st) < 0 ? EXIT_TEMP : 0;
+	return cmd_ssh_start(st, line);
+}
+
+static void state_free(struct cmd_state *st)
+{
+	cmd_ssh_free(st);
+	free(st->reqs);
+	free(st);
+}
+
 static int cmd_start(struct session *s, int argc, char **argv, void **state)
 {
 	struct cmd_state *st;
+	int ssh = cmd_ssh_user(argc, argv) != NULL, r;
 
-	(void)argv;
-	if (argc > 1) {
-		log_error("usage: handler [options] cmd (no arguments)");
+	if (argc > 1 && !ssh) {
+		log_error("usage: handler [options] cmd [--ssh-user NAME]");
 		return EXIT_PERM;
 	}
 	if (s->out.cap < CMD_REPLY_RESERVE * 2 || s->in.cap <= CMD_HDR_LEN) {
@@ -443,27 +530,41 @@ static int cmd_start(struct session *s, int argc, char **argv, void **state)
 	if (!st)
 		return EXIT_TEMP;
 	st->s = s;
+	st->in = &s->in;
+	st->out = &s->out;
+	st->version = CMD_PROTOCOL_VERSION;
 	limits_init(&st->lim, s);
 	st->reqs = calloc(st->lim.max_requests, sizeof *st->reqs);
-	if (!st->reqs || send_caps(st) < 0) {
-		free(st->reqs);
-		free(st);
-		return EXIT_TEMP;
+	r = !st->reqs ? EXIT_TEMP : ssh ? start_ssh(st) :
+	    send_caps(st) < 0 ? EXIT_TEMP : 0;
+	if (r) {
+		state_free(st);
+		return r;
 	}
 	log_debug("cmd: user=%s capabilities sent", user_name(st));
 	*state = st;
 	return 0;
 }
 
+/* What a callback returns: an exit code once the session is over. */
+static int result(struct cmd_state *st)
+{
+	if (st->ssh)
+		return cmd_ssh_output(st);
+	return st->fatal ? EXIT_PERM : 0;
+}
+
 static int cmd_input(struct session *s, void *state)
 {
 	struct cmd_state *st = state;
 
+	if (st->ssh)
+		cmd_ssh_input(st);  /* its EOF comes as a frame */
 	read_frames(st);
-	if (s->in_eof)
+	if (s->in_eof && !st->ssh)
 		input_ended(st);
 	progress(st, clock_now());
-	return st->fatal ? EXIT_PERM : 0;
+	return result(st);
 }
 
 static size_t cmd_pollfds(struct session *s, void *state, struct pollfd *pfd,
@@ -500,8 +601,12 @@ static int cmd_events(struct session *s, void *state, struct pollfd *pfd,
 			cmd_exec_event(st, rq, st->map_kind[i], pfd[i].revents,
 				       now);
 	}
+	if (st->ssh) {
+		cmd_ssh_input(st);  /* WINDOW credit may have come */
+		read_frames(st);
+	}
 	progress(st, now);
-	return st->fatal ? EXIT_PERM : 0;
+	return result(st);
 }
 
 static uint64_t cmd_deadline(struct session *s, void *state)
@@ -535,7 +640,7 @@ static int cmd_timeout(struct session *s, void *state, uint64_t now)
 
 	(void)s;
 	progress(st, now);
-	return st->fatal ? EXIT_PERM : 0;
+	return result(st);
 }
 
 static int cmd_idle(struct session *s, void *state)
@@ -543,7 +648,7 @@ static int cmd_idle(struct session *s, void *state)
 	struct cmd_state *st = state;
 
 	(void)s;
-	return st->inflight == 0;
+	return st->inflight == 0 && !st->ssh;
 }
 
 static void cmd_finish(struct session *s, void *state)
@@ -563,14 +668,14 @@ static void cmd_finish(struct session *s, void *state)
 	log_info("cmd: user=%s session done: %llu served, %llu refused",
 		 user_name(st), (unsigned long long)st->served,
 		 (unsigned long long)st->refused);
-	free(st->reqs);
-	free(st);
+	state_free(st);
 }
 
 const struct protocol proto_cmd = {
 	.name = "cmd",
 	.summary = "authenticated remote commands with bands (docs/cmd.md)",
 	.requires_secure = 1,
+	.ssh_user = cmd_ssh_user,
 	.buffer_size = 256 * 1024,
 	.conf = &cmd_conf_module,
 	.start = cmd_start,

@@ -82,12 +82,11 @@ static int bi_ping(struct cmd_state *st, int argc, char **argv,
 static int bi_version(struct cmd_state *st, int argc, char **argv,
 		      struct cmd_text *out, struct cmd_text *err)
 {
-	(void)st;
 	(void)argv;
 	if (argc != 1)
 		return usage_error(err, "version");
-	cmd_text_printf(out, "handler %s (cmd protocol %d)\n", HANDLER_VERSION,
-			CMD_PROTOCOL_VERSION);
+	cmd_text_printf(out, "handler %s (cmd protocol %u)\n", HANDLER_VERSION,
+			(unsigned)st->version);
 	return 0;
 }
 
@@ -169,7 +168,8 @@ static int bi_help(struct cmd_state *st, int argc, char **argv,
 	if (argc > 2)
 		return usage_error(err, "help [COMMAND]");
 	if (argc == 2) {
-		if (cmd_lookup(cmd_builtins, c, argv[1], &e) < 0) {
+		if (cmd_lookup(cmd_builtins, c, argv[1], &e) < 0 ||
+		    !cmd_visible(st->s->user, c, &e)) {
 			cmd_text_printf(err, "help: no such command: %s\n",
 					argv[1]);
 			return 1;
@@ -179,7 +179,8 @@ static int bi_help(struct cmd_state *st, int argc, char **argv,
 	}
 	for (size_t i = 0; i < cmd_catalogue_size(cmd_builtins, c); i++) {
 		cmd_catalogue_at(cmd_builtins, c, i, &e);
-		help_line(out, &e, st->s->user);
+		if (cmd_visible(st->s->user, c, &e))
+			help_line(out, &e, st->s->user);
 	}
 	return 0;
 }
@@ -228,7 +229,7 @@ static int bi_stat(struct cmd_state *st, int argc, char **argv,
 	stat_item(out, pf, "server_version", "server:",
 		  pf ? HANDLER_VERSION : "handler " HANDLER_VERSION);
 	stat_num(out, pf, "protocol_version", "protocol version:",
-		 CMD_PROTOCOL_VERSION);
+		 st->version);
 	stat_item(out, pf, "user", "user:", s->user ? s->user->name : "");
 	stat_clean(tmp, sizeof tmp, s->user_fp);
 	stat_item(out, pf, "user_key", "user key:", tmp);

@@ -90,6 +90,87 @@ int cmd_permitted(const struct conf_user *u, const struct cmd_entry *e)
 	return conf_user_has(u, e->perm);
 }
 
+int cmd_visible(const struct conf_user *u, const struct cmd_conf *c,
+		const struct cmd_entry *e)
+{
+	return !c->hide_forbidden || cmd_permitted(u, e);
+}
+
+/*
+ * The synopsis conventions of man pages, kept simple on purpose: words
+ * split on blanks, "[" opens and "]" closes an optional part (nesting
+ * counts), "..." after a word (or alone, for the word before) repeats it.
+ * Anything else is part of the name ("-p", "a|b", "KEY=VALUE"), so no
+ * text is ever rejected: a synopsis is for people first.
+ */
+static const char *synopsis_word(const char *p, int *depth,
+				 struct cmd_synarg *a)
+{
+	const char *end;
+
+	while (*p == '[') {
+		(*depth)++;
+		p++;
+	}
+	a->optional = *depth > 0;
+	a->name = p;
+	while (*p && *p != ' ' && *p != '\t' && *p != ']')
+		p++;
+	end = p;
+	while (*p == ']') {
+		if (*depth > 0)
+			(*depth)--;
+		p++;
+	}
+	a->repeat = end - a->name >= 3 && memcmp(end - 3, "...", 3) == 0;
+	a->len = (size_t)(end - a->name) - (a->repeat ? 3 : 0);
+	/* Whatever follows up to the next blank ("]x") is dropped. */
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	return p;
+}
+
+size_t cmd_synopsis_parse(const char *text, struct cmd_synarg *out,
+			  size_t max)
+{
+	const char *p = text ? text : "";
+	int depth = 0;
+	size_t n = 0;
+
+	for (;;) {
+		struct cmd_synarg a;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || n == max)
+			return n;
+		p = synopsis_word(p, &depth, &a);
+		if (a.len == 0 && a.repeat && n > 0)
+			out[n - 1].repeat = 1;      /* "FILE [...]" */
+		else if (a.len > 0)
+			out[n++] = a;
+	}
+}
+
+/* The synopsis as [{name, optional, repeat}], beside the text. */
+static void caps_synopsis(struct json *j, const char *text)
+{
+	struct cmd_synarg a[32];
+	size_t n = cmd_synopsis_parse(text, a, sizeof a / sizeof a[0]);
+
+	json_key(j, "synopsis");
+	json_arr_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		json_obj_begin(j);
+		json_key(j, "name");
+		json_strn(j, a[i].name, a[i].len);
+		json_kv_bool(j, "optional", a[i].optional);
+		json_kv_bool(j, "repeat", a[i].repeat);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 static void caps_limits(struct json *j, const struct cmd_limits *lim)
 {
 	json_key(j, "limits");
@@ -111,6 +192,7 @@ static void caps_command(struct json *j, const struct cmd_entry *e,
 	json_obj_begin(j);
 	json_kv_str(j, "name", e->name);
 	json_kv_str(j, "args", e->args);
+	caps_synopsis(j, e->args);
 	json_kv_str(j, "description", e->desc);
 	json_kv_str(j, "permission", e->perm);
 	json_kv_bool(j, "permitted", cmd_permitted(u, e));
@@ -124,6 +206,8 @@ static void caps_command(struct json *j, const struct cmd_entry *e,
 			    cc->time_limit_ms : lim->cmd_time_ms);
 		json_kv_u64(j, "output_limit", cc->output_limit ?
 			    cc->output_limit : lim->cmd_output);
+		if (cc->payload_limit)
+			json_kv_u64(j, "payload_limit", cc->payload_limit);
 	}
 	json_obj_end(j);
 }
@@ -138,7 +222,13 @@ char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 	json_init(&j, max);
 	json_obj_begin(&j);
 	json_kv_str(&j, "protocol", "handler-cmd");
+	/* The session starts at 1 (old clients check it); VERSION moves it. */
 	json_kv_u64(&j, "version", CMD_PROTOCOL_VERSION);
+	json_key(&j, "versions");
+	json_arr_begin(&j);
+	for (uint32_t v = 1; v <= CMD_PROTOCOL_MAX; v++)
+		json_u64(&j, v);
+	json_arr_end(&j);
 	json_kv_str(&j, "server", "handler " HANDLER_VERSION);
 	json_kv_str(&j, "user", s->user ? s->user->name : "");
 	caps_limits(&j, lim);
@@ -148,7 +238,8 @@ char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 		struct cmd_entry e;
 
 		cmd_catalogue_at(b, s->mconf, i, &e);
-		caps_command(&j, &e, s->user, lim);
+		if (cmd_visible(s->user, s->mconf, &e))
+			caps_command(&j, &e, s->user, lim);
 	}
 	json_arr_end(&j);
 	json_obj_end(&j);

@@ -18,6 +18,22 @@ static int is_builtin(const char *name)
 	return 0;
 }
 
+/* payload=yes|no|SIZE: a size says yes, and at most that many bytes. */
+static int payload_option(struct conf_command *cmd, const char *val)
+{
+	uint64_t v;
+
+	if (strcmp(val, "yes") == 0 || strcmp(val, "no") == 0) {
+		cmd->payload = strcmp(val, "yes") == 0;
+		return 0;
+	}
+	if (conf_parse_size(val, &v) < 0 || v < 1 || v > (1ull << 50))
+		return -1;
+	cmd->payload = 1;
+	cmd->payload_limit = v;
+	return 0;
+}
+
 /* One KEY=VALUE before the "--"; seen has a bit per option. */
 static int command_option(struct conf_parser *p, struct conf_command *cmd,
 			  const char *opt, unsigned *seen)
@@ -69,9 +85,8 @@ static int command_option(struct conf_parser *p, struct conf_command *cmd,
 		cmd->max_args = (unsigned)v;
 		return 0;
 	default:
-		if (strcmp(eq, "yes") != 0 && strcmp(eq, "no") != 0)
+		if (payload_option(cmd, eq) < 0)
 			break;
-		cmd->payload = strcmp(eq, "yes") == 0;
 		return 0;
 	}
 	conf_error(p, "bad value in command option \"%s\"", opt);
@@ -196,6 +211,25 @@ static void item_command_args(struct conf_parser *p, void *conf,
 	command_text(p, conf, word, nword, 1);
 }
 
+static void item_hide_forbidden(struct conf_parser *p, void *conf,
+				char **word, size_t nword)
+{
+	struct cmd_conf *c = conf;
+
+	(void)nword;
+	if (c->set_hide_forbidden) {
+		conf_error(p, "duplicate %s", word[0]);
+		return;
+	}
+	if (strcmp(word[1], "yes") != 0 && strcmp(word[1], "no") != 0) {
+		conf_error(p, "%s must be yes or no, not \"%s\"", word[0],
+			   word[1]);
+		return;
+	}
+	c->set_hide_forbidden = 1;
+	c->hide_forbidden = strcmp(word[1], "yes") == 0;
+}
+
 static void cmd_conf_free(void *conf)
 {
 	struct cmd_conf *c = conf;
@@ -216,6 +250,7 @@ static const struct conf_item cmd_items[] = {
 	{ "command", 3, CONF_MAX_TOKENS, item_command },
 	{ "describe", 2, CONF_MAX_TOKENS, item_describe },
 	{ "command-args", 2, CONF_MAX_TOKENS, item_command_args },
+	{ "cmd-hide-forbidden", 1, 1, item_hide_forbidden },
 	{ NULL, 0, 0, NULL }
 };
 

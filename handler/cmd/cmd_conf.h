@@ -22,6 +22,7 @@ struct conf_command {
 	size_t argc;
 	unsigned max_args;         /* user args allowed after the fixed ones */
 	int payload;               /* may take a payload on its stdin */
+	uint64_t payload_limit;    /* payload=SIZE: most bytes; 0 = no limit */
 	uint64_t time_limit_ms;    /* killed after this long; 0 = cmd_time_ms */
 	uint64_t output_limit;     /* stdout+stderr bytes; 0 = cmd_output */
 };
@@ -34,6 +35,8 @@ struct cmd_conf {
 	uint32_t max_arglen;       /* limit arglen: bytes in one argument */
 	uint64_t cmd_time_ms;      /* limit cmd-time: default time limit */
 	uint64_t cmd_output;       /* limit cmd-output: default output limit */
+	int hide_forbidden;        /* cmd-hide-forbidden: caps/help omit them */
+	int set_hide_forbidden;
 };
 
 extern const struct conf_module cmd_conf_module;

@@ -126,6 +126,7 @@ int cmd_exec_start(struct cmd_state *st, struct cmd_req *rq,
 	c->grant = payload ? st->lim.window : 0;
 	c->deadline = rq->started + (cc->time_limit_ms ? cc->time_limit_ms :
 				     st->lim.cmd_time_ms) * NS_PER_MS;
+	c->payload_limit = cc->payload_limit;
 	c->output_limit = cc->output_limit ? cc->output_limit :
 			  st->lim.cmd_output;
 	return 0;
@@ -187,7 +188,7 @@ void cmd_exec_poll_add(struct cmd_state *st, struct cmd_req *rq,
 		       struct pollfd *pfd, size_t *n, size_t max, size_t slot)
 {
 	struct cmd_child *c = &rq->child;
-	int room = buf_room(&st->s->out) >= band_min(st->s);
+	int room = buf_room(st->out) >= band_min(st->s);
 	size_t need = (size_t)(c->fd_in >= 0 && buf_len(&c->payload) > 0) +
 		      (size_t)(room && c->fd_out >= 0) +
 		      (size_t)(room && c->fd_err >= 0) +
@@ -211,7 +212,7 @@ static void read_band(struct cmd_state *st, struct cmd_req *rq, int *fd,
 		      uint8_t type, uint64_t now)
 {
 	struct cmd_child *c = &rq->child;
-	struct buf *out = &st->s->out;
+	struct buf *out = st->out;
 	size_t room = buf_room(out), n;
 	uint64_t left = c->output_limit - rq->bytes_out;
 	uint8_t *p;
@@ -341,14 +342,33 @@ int cmd_exec_done(const struct cmd_req *rq)
 	return c->proc.reaped && c->fd_out < 0 && c->fd_err < 0;
 }
 
+/*
+ * A payload past its limit: the command must never take a cut payload for
+ * a whole one, so it gets SIGKILL before its stdin is closed (SIGTERM
+ * could let it read the end of file first and act on it).
+ */
+static void payload_over(struct cmd_state *st, struct cmd_req *rq)
+{
+	struct cmd_child *c = &rq->child;
+
+	snprintf(rq->note, sizeof rq->note,
+		 "payload limit of %llu bytes exceeded",
+		 (unsigned long long)c->payload_limit);
+	rq->note_code = CMD_E_LIMIT;
+	child_signal(c, SIGKILL);
+	cmd_exec_kill(st, rq, CMD_KILL_PAYLOAD, clock_now());
+}
+
 void cmd_exec_payload(struct cmd_state *st, struct cmd_req *rq,
 		      const uint8_t *p, size_t n)
 {
 	struct cmd_child *c = &rq->child;
 
-	(void)st;
 	c->credit -= (uint32_t)n;
 	rq->bytes_in += n;
+	if (c->payload_limit && rq->bytes_in > c->payload_limit &&
+	    c->why == CMD_KILL_NONE)
+		payload_over(st, rq);
 	if (c->stdin_gone || c->fd_in < 0) {
 		c->grant += (uint32_t)n;
 		return;
@@ -375,7 +395,7 @@ void cmd_exec_grant(struct cmd_state *st, struct cmd_req *rq)
 	/* Grant in big steps unless the command is starving. */
 	if (c->grant < quarter && buf_len(&c->payload) > 0)
 		return;
-	if (cmd_put_window(&st->s->out, rq->id, c->grant, st->lim.max_frame) < 0)
+	if (cmd_put_window(st->out, rq->id, c->grant, st->lim.max_frame) < 0)
 		return;
 	c->credit += c->grant;
 	c->grant = 0;

@@ -29,12 +29,12 @@ void cmd_hdr_encode(uint8_t out[CMD_HDR_LEN], uint8_t type, uint32_t id,
 
 int cmd_type_from_client(uint8_t type)
 {
-	return type >= CMD_REQUEST && type <= CMD_CANCEL;
+	return type >= CMD_REQUEST && type <= CMD_VERSION;
 }
 
 int cmd_type_from_server(uint8_t type)
 {
-	return type >= CMD_CAPS && type <= CMD_WINDOW;
+	return type >= CMD_CAPS && type <= CMD_AGREED;
 }
 
 const char *cmd_type_name(uint8_t type)
@@ -50,6 +50,8 @@ const char *cmd_type_name(uint8_t type)
 	case CMD_EXIT: return "EXIT";
 	case CMD_ERROR: return "ERROR";
 	case CMD_WINDOW: return "WINDOW";
+	case CMD_VERSION: return "VERSION";
+	case CMD_AGREED: return "AGREED";
 	default: return "unknown";
 	}
 }
@@ -319,4 +321,93 @@ int cmd_window_parse(const uint8_t *body, size_t len, uint32_t *credit,
 	if (!rd_end(&r) || *max_chunk == 0)
 		return -1;
 	return 0;
+}
+
+int cmd_put_exit_ms(struct buf *out, uint32_t id, uint8_t kind,
+		    uint32_t value, uint64_t ms)
+{
+	uint8_t b[13];
+
+	b[0] = kind;
+	be32_put(b + 1, value);
+	be64_put(b + 5, ms);
+	return cmd_put_frame(out, CMD_EXIT, id, b, sizeof b);
+}
+
+int cmd_exit_parse_ms(const uint8_t *body, size_t len, uint8_t *kind,
+		      uint32_t *value, uint64_t *ms)
+{
+	struct rd r;
+
+	*ms = 0;
+	if (len == 5)
+		return cmd_exit_parse(body, len, kind, value);
+	rd_init(&r, body, len);
+	rd_u8(&r, kind);
+	rd_be32(&r, value);
+	rd_be64(&r, ms);
+	if (!rd_end(&r) || *kind > CMD_EXIT_SIGNAL)
+		return -1;
+	return 0;
+}
+
+int cmd_put_versions(struct buf *out, const uint32_t *v, size_t n)
+{
+	uint8_t b[4 + 4 * CMD_VERSIONS_MAX];
+
+	if (n < 1 || n > CMD_VERSIONS_MAX)
+		return -1;
+	be32_put(b, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		be32_put(b + 4 + 4 * i, v[i]);
+	return cmd_put_frame(out, CMD_VERSION, 0, b, 4 + 4 * n);
+}
+
+int cmd_versions_parse(const uint8_t *body, size_t len, uint32_t *v,
+		       size_t *n)
+{
+	struct rd r;
+	uint32_t count;
+
+	rd_init(&r, body, len);
+	if (rd_be32(&r, &count) < 0 || count < 1 || count > CMD_VERSIONS_MAX)
+		return -1;
+	for (uint32_t i = 0; i < count; i++)
+		if (rd_be32(&r, &v[i]) < 0 || v[i] == 0)
+			return -1;
+	if (!rd_end(&r))
+		return -1;
+	*n = count;
+	return 0;
+}
+
+int cmd_put_agreed(struct buf *out, uint32_t version)
+{
+	uint8_t b[4];
+
+	be32_put(b, version);
+	return cmd_put_frame(out, CMD_AGREED, 0, b, sizeof b);
+}
+
+int cmd_agreed_parse(const uint8_t *body, size_t len, uint32_t *version)
+{
+	struct rd r;
+
+	rd_init(&r, body, len);
+	rd_be32(&r, version);
+	if (!rd_end(&r) || *version == 0)
+		return -1;
+	return 0;
+}
+
+uint32_t cmd_version_pick(const uint32_t *a, size_t na, const uint32_t *b,
+			  size_t nb)
+{
+	uint32_t best = 0;
+
+	for (size_t i = 0; i < na; i++)
+		for (size_t k = 0; k < nb; k++)
+			if (a[i] == b[k] && a[i] > best)
+				best = a[i];
+	return best;
 }

@@ -17,7 +17,14 @@
 #include "buf.h"
 
 #define CMD_HDR_LEN 9
+/*
+ * The versions this code speaks, lowest and highest. Every peer speaks 1;
+ * a session starts at 1 and moves up only by a VERSION exchange.
+ */
 #define CMD_PROTOCOL_VERSION 1
+#define CMD_PROTOCOL_MAX 2
+/* Versions a VERSION frame may list. */
+#define CMD_VERSIONS_MAX 16
 /* An ERROR frame's text is at most this long. */
 #define CMD_ERRTEXT_MAX 1024
 
@@ -27,13 +34,15 @@ enum cmd_type {
 	CMD_DATA = 0x02,
 	CMD_EOF = 0x03,
 	CMD_CANCEL = 0x04,
+	CMD_VERSION = 0x05,      /* id 0: the versions the client speaks */
 	/* server to client */
 	CMD_CAPS = 0x81,
 	CMD_STDOUT = 0x82,
 	CMD_STDERR = 0x83,
 	CMD_EXIT = 0x84,
 	CMD_ERROR = 0x85,
-	CMD_WINDOW = 0x86
+	CMD_WINDOW = 0x86,
+	CMD_AGREED = 0x87        /* id 0: the version both now speak */
 };
 
 enum cmd_errcode {
@@ -109,6 +118,16 @@ int cmd_put_error(struct buf *out, uint32_t id, uint8_t code, int final,
 int cmd_put_window(struct buf *out, uint32_t id, uint32_t credit,
 		   uint32_t max_chunk);
 
+/* Version 2's EXIT: also the milliseconds the request took. */
+int cmd_put_exit_ms(struct buf *out, uint32_t id, uint8_t kind,
+		    uint32_t value, uint64_t ms);
+/* VERSION: be32 count, then count be32 versions (1..CMD_VERSIONS_MAX). */
+int cmd_put_versions(struct buf *out, const uint32_t *v, size_t n);
+int cmd_put_agreed(struct buf *out, uint32_t version);
+/* The highest version in both lists, or 0 when none. */
+uint32_t cmd_version_pick(const uint32_t *a, size_t na, const uint32_t *b,
+			  size_t nb);
+
 /* Body parsers for the fixed-layout frames: 0, or -1 when malformed. */
 int cmd_exit_parse(const uint8_t *body, size_t len, uint8_t *kind,
 		   uint32_t *value);
@@ -117,5 +136,12 @@ int cmd_error_parse(const uint8_t *body, size_t len, uint8_t *code,
 		    int *final, const uint8_t **text, size_t *tlen);
 int cmd_window_parse(const uint8_t *body, size_t len, uint32_t *credit,
 		     uint32_t *max_chunk);
+/* EXIT of either version: *ms is 0 for a version 1 body. */
+int cmd_exit_parse_ms(const uint8_t *body, size_t len, uint8_t *kind,
+		      uint32_t *value, uint64_t *ms);
+/* v has room for CMD_VERSIONS_MAX; versions are never 0. */
+int cmd_versions_parse(const uint8_t *body, size_t len, uint32_t *v,
+		       size_t *n);
+int cmd_agreed_parse(const uint8_t *body, size_t len, uint32_t *version);
 
 #endif

@@ -87,6 +87,26 @@ int cmd_lookup(const struct cmd_builtin *b, const struct cmd_conf *c,
 	       const char *name, struct cmd_entry *e);
 /* All policy lives here: may this user run this command? */
 int cmd_permitted(const struct conf_user *u, const struct cmd_entry *e);
+/*
+ * Whether caps, help and refusals may show the command to this user: with
+ * cmd-hide-forbidden, one the user may not run does not exist for them.
+ */
+int cmd_visible(const struct conf_user *u, const struct cmd_conf *c,
+		const struct cmd_entry *e);
+/*
+ * One argument of a synopsis such as "PATTERN [FILE...]": name points into
+ * the text (len bytes), optional inside [ ], repeat when "..." follows.
+ */
+struct cmd_synarg {
+	const char *name;
+	size_t len;
+	int optional;
+	int repeat;
+};
+
+/* Parses text into at most max arguments; returns how many. */
+size_t cmd_synopsis_parse(const char *text, struct cmd_synarg *out,
+			  size_t max);
 /* The CAPS JSON (malloc'd, NUL-terminated) or NULL. */
 char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 		    const struct cmd_limits *lim, size_t max, size_t *len);
@@ -115,7 +135,8 @@ enum cmd_kill_reason {
 	CMD_KILL_TIME,
 	CMD_KILL_OUTPUT,
 	CMD_KILL_CANCEL,
-	CMD_KILL_SESSION
+	CMD_KILL_SESSION,
+	CMD_KILL_PAYLOAD
 };
 
 struct cmd_child {
@@ -129,6 +150,7 @@ struct cmd_child {
 	uint64_t deadline;          /* time limit */
 	uint64_t kill_at;           /* SIGKILL due (after SIGTERM), 0 none */
 	uint64_t output_limit;
+	uint64_t payload_limit;     /* 0: none */
 	enum cmd_kill_reason why;
 };
 
@@ -158,6 +180,15 @@ struct cmd_state {
 	uint64_t served, refused;
 	uint32_t skip;              /* body bytes of a refused frame to drop */
 	int fatal;                  /* protocol violation: stop reading */
+	uint32_t version;           /* cmd protocol version agreed (1 first) */
+	/*
+	 * Frames in and out: s->in and s->out, but for one request from
+	 * SSH_ORIGINAL_COMMAND (cmd_ssh.c) private buffers that cmd_ssh.c
+	 * translates to and from plain bytes.
+	 */
+	struct buf *in, *out;
+	struct cmd_ssh *ssh;        /* NULL but in that mode */
+	int frames_seen;            /* VERSION is only valid as the first */
 	size_t rotate;              /* pollfd fairness start */
 	int fds_short;              /* some fds did not fit in the poll set */
 	/* pollfd index -> request slot and which fd. */
@@ -198,5 +229,31 @@ void cmd_exec_free(struct cmd_req *rq);
 /* Kills every process that left a command's group, but for the running
  * commands and their children (after cmd_exec_free). */
 void cmd_exec_strays(struct cmd_state *st);
+
+/*
+ * ---- cmd_ssh.c: one request from SSH_ORIGINAL_COMMAND, as plain bytes ----
+ *
+ * Under an sshd forced command with a command line, the request is that
+ * line split into words (cmd_ssh_split), stdin is its payload, its
+ * stdout and stderr are ours, and our exit status is its own. The module
+ * runs unchanged on private frame buffers; these functions translate.
+ */
+struct cmd_ssh;
+
+/*
+ * Splits line into words in buf (as large as line): blanks separate,
+ * '...' is literal, "..." is literal but for \" and \\, a backslash
+ * outside quotes takes the next byte as is; nothing else is special.
+ * Returns the word count (at most max), or -1 with *why.
+ */
+int cmd_ssh_split(const char *line, char *buf, char **argv, size_t max,
+		  const char **why);
+/* Sets up the mode for line: 0, or an exit code after a message. */
+int cmd_ssh_start(struct cmd_state *st, const char *line);
+void cmd_ssh_free(struct cmd_state *st);
+/* Plain stdin -> DATA/EOF frames into st->in. */
+void cmd_ssh_input(struct cmd_state *st);
+/* Frames in st->out -> stdout bytes and stderr; an exit code when done. */
+int cmd_ssh_output(struct cmd_state *st);
 
 #endif

@@ -255,6 +255,41 @@ static int session_check(struct session_ctx *x, const struct session_opts *o)
 	return code;
 }
 
+/*
+ * An sshd forced command (docs/cmd.md, "cmd under sshd"): sshd has
+ * authenticated the key and runs us with the user named in the command.
+ * Only when sshd started us (SSH_CONNECTION) and the conf does not insist
+ * on the secure layer for this protocol (require-secure). 0, or an exit
+ * code after a message.
+ */
+static int session_ssh_user(struct session_ctx *x, const struct protocol *p,
+			    const char *name)
+{
+	const char *conn = getenv("SSH_CONNECTION");
+	const struct conf_user *u;
+
+	if (!conn || !*conn) {
+		log_error("%s --ssh-user: not started by sshd (SSH_CONNECTION "
+			  "unset); without sshd use -s", p->name);
+		return EXIT_PERM;
+	}
+	if (conf_requires_secure(&x->conf, p->name)) {
+		log_error("%s --ssh-user: the conf requires the secure layer "
+			  "for %s", p->name, p->name);
+		return EXIT_PERM;
+	}
+	u = conf_user_find(&x->conf, name);
+	if (!u) {
+		log_error("auth: ssh user \"%s\" not configured", name);
+		return EXIT_PERM;
+	}
+	x->s.user = u;
+	snprintf(x->s.user_fp, sizeof x->s.user_fp, "sshd");
+	log_info("auth: ok via sshd connection=\"%s\" user=%s", conn,
+		 u->name);
+	return 0;
+}
+
 static int session_run(struct session_ctx *x, const struct session_opts *o)
 {
 	const struct protocol *p = o->argc ? protocol_find(o->argv[0]) : NULL;
@@ -275,8 +310,15 @@ static int session_run(struct session_ctx *x, const struct session_opts *o)
 	}
 	if (o->check_only)
 		return session_check(x, o);
+	if (p->requires_secure && !o->secure && p->ssh_user &&
+	    p->ssh_user(o->argc, o->argv))
+		code = session_ssh_user(x, p, p->ssh_user(o->argc, o->argv));
+	else
+		code = -1;
+	if (code > 0)
+		return code;
 	if ((p->requires_secure || conf_requires_secure(&x->conf, p->name)) &&
-	    !o->secure) {
+	    !o->secure && code < 0) {
 		log_error("protocol %s requires the secure layer (-s)",
 			  p->name);
 		return EXIT_PERM;

@@ -44,6 +44,17 @@ static void codec(const uint8_t *data, size_t size)
 		    memchr(text, 0, tlen))
 			abort();
 		cmd_window_parse(b, n, &v, &c);
+		{
+			uint32_t vs[CMD_VERSIONS_MAX];
+			uint64_t ms;
+			size_t nv;
+
+			cmd_exit_parse_ms(b, n, &k, &v, &ms);
+			cmd_agreed_parse(b, n, &v);
+			if (cmd_versions_parse(b, n, vs, &nv) == 0 &&
+			    (nv < 1 || nv > CMD_VERSIONS_MAX))
+				abort();
+		}
 		data += CMD_HDR_LEN + n;
 		size -= CMD_HDR_LEN + n;
 	}

@@ -24,13 +24,19 @@ START_TEST(command_items)
 		"-- /bin/grep -n -e\n"
 		"describe grep search the payload   for a pattern\n"
 		"command-args grep PATTERN [FILE...]\n"
+		"command up payload=2M -- /bin/up\n"
+		"cmd-hide-forbidden yes\n"
 		"limit requests 8\n"
 		"limit args 10\n"
 		"limit arglen 1k\n"
 		"limit cmd-time 30\n"
 		"limit cmd-output 2M\n"), 0);
 	cc = conft_mconf(&c, &proto_cmd);
-	ck_assert_uint_eq(cc->ncommands, 2);
+	ck_assert_uint_eq(cc->ncommands, 3);
+	ck_assert_int_eq(cc->hide_forbidden, 1);
+	cmd = cmd_conf_find(cc, "up");
+	ck_assert_int_eq(cmd->payload, 1);
+	ck_assert_uint_eq(cmd->payload_limit, 2 << 20);
 	cmd = cmd_conf_find(cc, "uptime");
 	ck_assert_ptr_nonnull(cmd);
 	ck_assert_str_eq(cmd->perm, "uptime");
@@ -47,6 +53,7 @@ START_TEST(command_items)
 	ck_assert_uint_eq(cmd->output_limit, 1 << 20);
 	ck_assert_uint_eq(cmd->max_args, 3);
 	ck_assert_int_eq(cmd->payload, 1);
+	ck_assert_uint_eq(cmd->payload_limit, 0);
 	ck_assert_uint_eq(cmd->argc, 3);
 	ck_assert_str_eq(cmd->argv[2], "-e");
 	ck_assert_str_eq(cmd->desc, "search the payload for a pattern");
@@ -113,6 +120,11 @@ START_TEST(command_errors)
 	conft_bad("limit cmd-time 86401\n", 1,
 		  "limit cmd-time: bad value \"86401\" (1..86400 seconds)");
 	conft_bad("limit cmd-output 1T\n", 1, "bad value");
+	conft_bad("command x payload=0 -- /bin/true\n", 1, "bad value");
+	conft_bad("command x payload=12Q -- /bin/true\n", 1, "bad value");
+	conft_bad("cmd-hide-forbidden maybe\n", 1, "yes or no");
+	conft_bad("cmd-hide-forbidden yes\ncmd-hide-forbidden no\n", 2,
+		  "duplicate cmd-hide-forbidden");
 }
 END_TEST
 

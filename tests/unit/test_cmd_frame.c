@@ -68,8 +68,8 @@ END_TEST
 START_TEST(types_by_direction)
 {
 	for (unsigned t = 0; t < 256; t++) {
-		int c = t >= CMD_REQUEST && t <= CMD_CANCEL;
-		int s = t >= CMD_CAPS && t <= CMD_WINDOW;
+		int c = t >= CMD_REQUEST && t <= CMD_VERSION;
+		int s = t >= CMD_CAPS && t <= CMD_AGREED;
 
 		ck_assert_int_eq(cmd_type_from_client((uint8_t)t), c);
 		ck_assert_int_eq(cmd_type_from_server((uint8_t)t), s);

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "cmd_frame.h"
+#include "cmd_priv.h"
 #include "core.h"
 #include "keys.h"
 #include "log.h"
@@ -32,6 +33,8 @@ struct reply {
 	char errtext[256];
 	uint64_t credit;
 	uint32_t chunk;
+	uint32_t exit_len;   /* EXIT body: 5 (version 1) or 13 (2) */
+	uint64_t ms;
 };
 
 struct harness {
@@ -40,6 +43,7 @@ struct harness {
 	void *state;
 	struct reply r[64];
 	int caps;
+	uint32_t agreed;     /* AGREED frame's version, 0 none */
 	int proto_error;
 	int code;
 };
@@ -115,8 +119,11 @@ static void harness_collect(struct harness *h)
 			r->outtotal += hd.len;
 			break;
 		case CMD_EXIT:
-			ck_assert_int_eq(cmd_exit_parse(b, hd.len, &r->errcode,
-							&r->status), 0);
+			ck_assert_int_eq(cmd_exit_parse_ms(b, hd.len,
+							   &r->errcode,
+							   &r->status,
+							   &r->ms), 0);
+			r->exit_len = hd.len;
 			r->kind = r->errcode;
 			r->errcode = 0;
 			r->exited = 1;
@@ -130,6 +137,10 @@ static void harness_collect(struct harness *h)
 			r->error = 1;
 			if (hd.id == 0)
 				h->proto_error = 1;
+			break;
+		case CMD_AGREED:
+			ck_assert_int_eq(cmd_agreed_parse(b, hd.len,
+							  &h->agreed), 0);
 			break;
 		case CMD_WINDOW: {
 			uint32_t c;
@@ -444,6 +455,228 @@ START_TEST(module_builtins)
 }
 END_TEST
 
+
+/* caps text of a harness: the first CAPS frame, NUL-terminated. */
+static int caps_has(struct harness *h, const char *needle)
+{
+	struct buf *o = &h->s.out;
+	struct cmd_hdr hd;
+	char *text;
+	int found;
+
+	ck_assert_int_eq(cmd_hdr_decode(buf_data(o), buf_len(o), &hd),
+			 CMD_FRAME_OK);
+	ck_assert_uint_eq(hd.type, CMD_CAPS);
+	text = strndup((const char *)buf_data(o) + CMD_HDR_LEN, hd.len);
+	found = strstr(text, needle) != NULL;
+	free(text);
+	return found;
+}
+
+static int three_done(struct harness *h)
+{
+	for (int i = 1; i <= 3; i++)
+		if (!h->r[i].exited && !(h->r[i].error && h->r[i].errfinal))
+			return 0;
+	return 1;
+}
+
+/* cmd-hide-forbidden: what alice may not run does not exist for her. */
+START_TEST(module_hide_forbidden)
+{
+	struct harness h;
+	char *secret[] = { "secret", NULL };
+	char *help[] = { "help", NULL };
+	char *helps[] = { "help", "secret", NULL };
+
+	harness_init(&h, "");
+	ck_assert(caps_has(&h, "\"name\":\"secret\""));
+	harness_free(&h);
+	harness_init(&h, "cmd-hide-forbidden yes\n");
+	ck_assert(!caps_has(&h, "\"name\":\"secret\""));
+	ck_assert(caps_has(&h, "\"name\":\"echo\""));
+	harness_collect(&h);
+	send_req(&h, 1, 0, 1, secret);
+	send_req(&h, 2, 0, 1, help);
+	send_req(&h, 3, 0, 2, helps);
+	ck_assert(run_until(&h, three_done, 5000));
+	ck_assert_uint_eq(h.r[1].errcode, CMD_E_UNKNOWN);
+	ck_assert_str_eq(h.r[1].errtext, "secret");
+	h.r[2].out[h.r[2].outlen] = 0;
+	ck_assert_ptr_nonnull(strstr(h.r[2].out, "\necho"));
+	ck_assert_ptr_null(strstr(h.r[2].out, "secret"));
+	ck_assert_ptr_null(strstr(h.r[2].out, "needs permission"));
+	ck_assert_uint_eq(h.r[3].status, 1);
+	ck_assert_uint_eq(h.r[3].outlen, 0);
+	harness_free(&h);
+}
+END_TEST
+
+/* payload=SIZE: one byte over and the command is gone, told why. */
+START_TEST(module_payload_limit)
+{
+	struct harness h;
+	char *capped[] = { "capped", NULL };
+	uint8_t body[150];
+
+	memset(body, 'x', sizeof body);
+	harness_init(&h, "command capped perm=cat payload=100 -- /bin/cat\n");
+	ck_assert(caps_has(&h, "\"payload_limit\":100"));
+	send_req(&h, 1, CMD_REQ_PAYLOAD, 1, capped);
+	harness_pass(&h);
+	ck_assert(h.r[1].credit >= sizeof body);
+	ck_assert_int_eq(cmd_put_frame(&h.s.in, CMD_DATA, 1, body, 60), 0);
+	ck_assert_int_eq(cmd_put_frame(&h.s.in, CMD_DATA, 1, body, 90), 0);
+	ck_assert_int_eq(cmd_put_frame(&h.s.in, CMD_EOF, 1, NULL, 0), 0);
+	ck_assert(run_until(&h, r1_done, 5000));
+	ck_assert_int_eq(h.r[1].exited, 1);
+	ck_assert_int_eq(h.r[1].kind, CMD_EXIT_SIGNAL);
+	ck_assert_uint_eq(h.r[1].status, 9);
+	ck_assert_int_eq(h.r[1].error, 1);
+	ck_assert_int_eq(h.r[1].errfinal, 0);
+	ck_assert_str_eq(h.r[1].errtext, "payload limit of 100 bytes exceeded");
+	ck_assert(h.r[1].outtotal <= 100);
+	ck_assert_int_eq(h.code, 0);
+	/* Under the limit it runs as any payload command. */
+	memset(h.r, 0, sizeof h.r);
+	send_req(&h, 1, CMD_REQ_PAYLOAD, 1, capped);
+	harness_pass(&h);
+	ck_assert_int_eq(cmd_put_frame(&h.s.in, CMD_DATA, 1, body, 100), 0);
+	ck_assert_int_eq(cmd_put_frame(&h.s.in, CMD_EOF, 1, NULL, 0), 0);
+	ck_assert(run_until(&h, r1_done, 5000));
+	ck_assert_int_eq(h.r[1].kind, CMD_EXIT_CODE);
+	ck_assert_uint_eq(h.r[1].status, 0);
+	ck_assert_uint_eq(h.r[1].outtotal, 100);
+	harness_free(&h);
+}
+END_TEST
+
+static void syn_is(const struct cmd_synarg *a, const char *name, int opt,
+		   int rep)
+{
+	ck_assert_uint_eq(a->len, strlen(name));
+	ck_assert(memcmp(a->name, name, a->len) == 0);
+	ck_assert_int_eq(a->optional, opt);
+	ck_assert_int_eq(a->repeat, rep);
+}
+
+/* Synopsis text to structure: the man page conventions. */
+START_TEST(module_synopsis)
+{
+	struct cmd_synarg a[8];
+	struct harness h;
+
+	ck_assert_uint_eq(cmd_synopsis_parse("PATTERN [FILE...]", a, 8), 2);
+	syn_is(&a[0], "PATTERN", 0, 0);
+	syn_is(&a[1], "FILE", 1, 1);
+	ck_assert_uint_eq(cmd_synopsis_parse(" [-p] [A [B]] C ...", a, 8), 4);
+	syn_is(&a[0], "-p", 1, 0);
+	syn_is(&a[1], "A", 1, 0);
+	syn_is(&a[2], "B", 1, 0);
+	syn_is(&a[3], "C", 0, 1);
+	ck_assert_uint_eq(cmd_synopsis_parse("SRC... DST", a, 8), 2);
+	syn_is(&a[0], "SRC", 0, 1);
+	syn_is(&a[1], "DST", 0, 0);
+	ck_assert_uint_eq(cmd_synopsis_parse("", a, 8), 0);
+	ck_assert_uint_eq(cmd_synopsis_parse(NULL, a, 8), 0);
+	ck_assert_uint_eq(cmd_synopsis_parse("]] [[", a, 8), 0);
+	ck_assert_uint_eq(cmd_synopsis_parse("A B C", a, 2), 2);
+	harness_init(&h, "command-args echo PATTERN [FILE...]\n");
+	ck_assert(caps_has(&h, "\"args\":\"PATTERN [FILE...]\","
+			   "\"synopsis\":[{\"name\":\"PATTERN\","
+			   "\"optional\":false,\"repeat\":false},"
+			   "{\"name\":\"FILE\",\"optional\":true,"
+			   "\"repeat\":true}]"));
+	ck_assert(caps_has(&h, "\"name\":\"ping\",\"args\":\"\","
+			   "\"synopsis\":[]"));
+	harness_free(&h);
+}
+END_TEST
+
+static int two_done(struct harness *h)
+{
+	return h->r[1].exited && h->r[2].exited;
+}
+
+/*
+ * Version negotiation: a client from the future lists 1, 2 and 7; the
+ * server picks 2, the highest both speak, and its EXIT frames carry the
+ * time. A client that says nothing stays at 1 (5-byte EXIT).
+ */
+START_TEST(module_version_negotiation)
+{
+	struct harness h;
+	char *ver[] = { "version", NULL };
+	char *sl[] = { "sleep", "0.2", NULL };
+	uint32_t future[] = { 1, 2, 7 }, far[] = { 7, 99 }, v[16];
+	uint8_t bad[8] = { 0, 0, 0, 1, 0, 0, 0, 0 };
+	size_t n;
+
+	ck_assert_int_eq(cmd_versions_parse(bad, sizeof bad, v, &n), -1);
+	ck_assert_int_eq(cmd_versions_parse(bad, 4, v, &n), -1);
+	ck_assert_uint_eq(cmd_version_pick(future, 3, far, 2), 7);
+	ck_assert_uint_eq(cmd_version_pick(future, 1, far, 2), 0);
+
+	harness_init(&h, "");
+	ck_assert(caps_has(&h, "\"version\":1,\"versions\":[1,2],"));
+	ck_assert_int_eq(cmd_put_versions(&h.s.in, future, 3), 0);
+	send_req(&h, 1, 0, 1, ver);
+	send_req(&h, 2, 0, 2, sl);
+	ck_assert(run_until(&h, two_done, 5000));
+	ck_assert_uint_eq(h.agreed, 2);
+	ck_assert_uint_eq(h.r[1].exit_len, 13);
+	h.r[1].out[h.r[1].outlen] = 0;
+	ck_assert_ptr_nonnull(strstr(h.r[1].out, "(cmd protocol 2)"));
+	ck_assert_uint_eq(h.r[2].exit_len, 13);
+	ck_assert_uint_eq(h.r[2].status, 0);
+	ck_assert(h.r[2].ms >= 150 && h.r[2].ms < 5000);
+	harness_free(&h);
+
+	/* No VERSION: an old client, version 1 throughout. */
+	harness_init(&h, "");
+	send_req(&h, 1, 0, 1, ver);
+	ck_assert(run_until(&h, r1_done, 5000));
+	ck_assert_uint_eq(h.agreed, 0);
+	ck_assert_uint_eq(h.r[1].exit_len, 5);
+	h.r[1].out[h.r[1].outlen] = 0;
+	ck_assert_ptr_nonnull(strstr(h.r[1].out, "(cmd protocol 1)"));
+	harness_free(&h);
+
+	/* Nothing in common, or VERSION after a request: the session ends. */
+	harness_init(&h, "");
+	ck_assert_int_eq(cmd_put_versions(&h.s.in, far, 2), 0);
+	ck_assert_int_eq(proto_cmd.input(&h.s, h.state), 100);
+	harness_free(&h);
+	harness_init(&h, "");
+	send_req(&h, 1, 0, 1, ver);
+	ck_assert_int_eq(cmd_put_versions(&h.s.in, future, 3), 0);
+	ck_assert_int_eq(proto_cmd.input(&h.s, h.state), 100);
+	harness_free(&h);
+}
+END_TEST
+
+/* SSH_ORIGINAL_COMMAND's quoting rule (docs/cmd.md). */
+START_TEST(module_ssh_split)
+{
+	char buf[128], *argv[8];
+	const char *why = NULL;
+
+	ck_assert_int_eq(cmd_ssh_split(" a 'b  c' \"d\\\"e\" f\\ g $HOME;x",
+				       buf, argv, 8, &why), 5);
+	ck_assert_str_eq(argv[0], "a");
+	ck_assert_str_eq(argv[1], "b  c");
+	ck_assert_str_eq(argv[2], "d\"e");
+	ck_assert_str_eq(argv[3], "f g");
+	ck_assert_str_eq(argv[4], "$HOME;x");
+	ck_assert_int_eq(cmd_ssh_split("'it''s'", buf, argv, 8, &why), 1);
+	ck_assert_str_eq(argv[0], "its");
+	ck_assert_int_eq(cmd_ssh_split("a 'b", buf, argv, 8, &why), -1);
+	ck_assert_str_eq(why, "unterminated quote");
+	ck_assert_int_eq(cmd_ssh_split("a b c", buf, argv, 2, &why), -1);
+	ck_assert_int_eq(cmd_ssh_split("  ", buf, argv, 8, &why), 0);
+}
+END_TEST
+
 static Suite *cmd_module_suite(void)
 {
 	Suite *s = suite_create("cmd_module");
@@ -458,6 +691,11 @@ static Suite *cmd_module_suite(void)
 	tcase_add_test(module, module_refusals);
 	tcase_add_test(module, module_builtins);
 	tcase_add_test(module, module_limits_kill);
+	tcase_add_test(module, module_hide_forbidden);
+	tcase_add_test(module, module_payload_limit);
+	tcase_add_test(module, module_synopsis);
+	tcase_add_test(module, module_version_negotiation);
+	tcase_add_test(module, module_ssh_split);
 	suite_add_tcase(s, module);
 	return s;
 }
