@@ -13,12 +13,15 @@
 #include "client.h"
 #include "keys.h"
 #include "log.h"
+#include "version.h"
 
-static void usage(void)
+/* To stdout for --help (asked for), to stderr after a mistake. */
+static void usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: handler-client [-k KEYFILE | -a] [-u USER] -p SERVERKEY "
 		"[--exec 'SERVER'] [-q|-v] COMMAND\n"
+		"       handler-client -h|--help | -V|--version\n"
 		"commands:\n"
 		"  run [-i|--stdin] CMD [ARGS...]  run a command, exit with its status\n"
 		"  caps                            print the capabilities (JSON)\n"
@@ -26,7 +29,8 @@ static void usage(void)
 		"  batch                           one request per stdin line, all at once\n"
 		"  tunnel                          relay stdin/stdout through the secure layer\n"
 		"  keygen FILE                     make an ed25519 key pair FILE, FILE.pub\n"
-		"  pubkey FILE                     print the public line of a private key\n");
+		"  pubkey FILE                     print the public line of a private key\n"
+		"see handler-client(1)\n");
 }
 
 static const char *default_user(void)
@@ -117,7 +121,7 @@ static int do_run(const struct client_opts *o, int argc, char **argv)
 		i++;
 	if (i >= argc) {
 		client_error("run: missing command name");
-		usage();
+		usage(stderr);
 		return CLIENT_EXIT_PROTO;
 	}
 	return client_cmd(o, CLIENT_RUN, with_stdin, argc - i, argv + i);
@@ -151,7 +155,7 @@ static int dispatch(const struct client_opts *o, int argc, char **argv)
 	if (strcmp(cmd, "batch") == 0)
 		return client_batch(o);
 	client_error("unknown command \"%s\"", cmd);
-	usage();
+	usage(stderr);
 	return CLIENT_EXIT_PROTO;
 }
 
@@ -161,6 +165,7 @@ int main(int argc, char **argv)
 		{ "agent", no_argument, NULL, 'a' },
 		{ "exec", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_opts o;
@@ -176,7 +181,7 @@ int main(int argc, char **argv)
 	o.user = default_user();
 	opterr = 0;
 	/* '+': options end at the command; run's arguments are the remote's. */
-	while ((c = getopt_long(argc, argv, "+k:au:p:e:qvh", longopts,
+	while ((c = getopt_long(argc, argv, "+k:au:p:e:qvhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'k': o.keyfile = optarg; break;
@@ -184,20 +189,29 @@ int main(int argc, char **argv)
 		case 'u': o.user = optarg; break;
 		case 'p': o.server_key = optarg; break;
 		case 'e': o.exec = optarg; break;
-		case 'q': log_set_level(LOG_FATAL); break;
+		case 'q':
+			/* An --exec server (handler) reads this: quiet too. */
+			log_set_level(LOG_FATAL);
+			setenv("HANDLER_LOG", "quiet", 1);
+			break;
 		case 'v': log_set_level(LOG_DEBUG); break;
-		case 'h': usage(); return 0;
+		case 'h':
+			usage(stdout);
+			return fflush(stdout) == 0 ? 0 : CLIENT_EXIT_TEMP;
+		case 'V':
+			printf("handler-client %s\n", HANDLER_VERSION);
+			return fflush(stdout) == 0 ? 0 : CLIENT_EXIT_TEMP;
 		default:
 			client_error(optopt ? "bad option -%c (or missing "
 				     "argument)" : "bad option", optopt);
-			usage();
+			usage(stderr);
 			return CLIENT_EXIT_PROTO;
 		}
 	}
 	if (!o.keyfile && !o.agent)
 		o.keyfile = default_key(keybuf, sizeof keybuf);
 	if (optind >= argc) {
-		usage();
+		usage(stderr);
 		return CLIENT_EXIT_PROTO;
 	}
 	return dispatch(&o, argc - optind, argv + optind);
