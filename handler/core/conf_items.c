@@ -24,6 +24,7 @@ static void item_server_key(struct conf_parser *p, void *conf, char **word,
 		return;
 	}
 	c->server_key = conf_strdup(p, word[1]);
+	c->server_key_line = p->line;
 }
 
 static void user_perms(struct conf_parser *p, struct conf_user *u,

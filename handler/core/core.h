@@ -29,6 +29,7 @@ struct conf_limits {
 struct conf {
 	char *path;                /* file name, or "(embedded default)" */
 	char *server_key;          /* server identity (secret) key file */
+	unsigned server_key_line;  /* its item's line, for messages */
 	struct conf_user *users;
 	size_t nusers;
 	struct conf_limits limits;

@@ -34,14 +34,15 @@ static void usage(FILE *f)
 /*
  * handler-client -q exports HANDLER_LOG=quiet to a server it starts with
  * --exec, so a quiet client does not get the server's info lines on the
- * terminal; -v on the server's own command line still wins.
+ * terminal; errors still show (they say why), and -q or -v on the
+ * server's own command line still win.
  */
 static void log_from_env(void)
 {
 	const char *v = getenv("HANDLER_LOG");
 
 	if (v && strcmp(v, "quiet") == 0)
-		log_set_level(LOG_FATAL);
+		log_set_level(LOG_ERROR);
 }
 
 /* -c: how many connections socket activation serves at once. */

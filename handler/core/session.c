@@ -6,15 +6,19 @@
 #include "core.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "clock.h"
 #include "exitcode.h"
+#include "fdutil.h"
 #include "keys.h"
 #include "log.h"
 #include "reap.h"
@@ -66,26 +70,65 @@ static int session_auth(struct loop *l)
 	return 0;
 }
 
-static int session_secure_setup(struct session_ctx *x)
+/*
+ * A server whose key does not load cannot take part in the handshake; it
+ * tells the client so in plaintext (secure_refusal()) rather than leaving
+ * it to guess from a closed connection, then reads what the client sent
+ * (its hello) for a moment, so that closing does not reset the connection
+ * before the refusal is read.
+ */
+static void session_refuse_plain(int fd_in, int fd_out, const char *why)
+{
+	uint8_t msg[16 + SECURE_REASON_MAX], sink[256];
+	size_t n = secure_refusal(msg, sizeof msg, why);
+	struct pollfd p = { .fd = fd_in, .events = POLLIN };
+
+	if (n == 0 || fd_write_all(fd_out, msg, n) < 0)
+		return;
+	shutdown(fd_out, SHUT_WR);
+	while (poll(&p, 1, 2000) == 1 && read(fd_in, sink, sizeof sink) > 0)
+		;
+}
+
+/* The server key, named by its conf item's file:line when it fails. */
+static int session_load_key(struct session_ctx *x)
 {
 	const struct conf *c = &x->conf;
 	char err[KEYS_ERR_MAX];
 
-	/* Only here: a plain session never touches libsodium's pages. */
-	if (sodium_init() < 0) {
-		log_error("libsodium failed to initialise");
-		return EXIT_TEMP;
-	}
 	if (!c->server_key) {
 		log_error("%s: the secure layer (-s) needs a server-key",
 			  c->path);
 		return EXIT_PERM;
 	}
 	if (keys_identity_load(&x->id, c->server_key, err) < 0) {
-		log_error("server key: %s", err);
+		log_error("%s:%u: server-key: %s", c->path,
+			  c->server_key_line, err);
 		return EXIT_PERM;
 	}
 	x->have_id = 1;
+	return 0;
+}
+
+static int session_secure_setup(struct session_ctx *x,
+				const struct session_opts *o)
+{
+	const struct conf *c = &x->conf;
+	int code;
+
+	/* Only here: a plain session never touches libsodium's pages. */
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return EXIT_TEMP;
+	}
+	if ((code = session_load_key(x)) != 0) {
+		if (!o->check_only)
+			session_refuse_plain(o->fd_in, o->fd_out,
+					     "the server is misconfigured: "
+					     "its key does not load (its log "
+					     "says why)");
+		return code;
+	}
 	x->sec = secure_server_new(&x->id, session_lookup, &x->conf,
 				   c->limits.max_frame);
 	if (!x->sec) {
@@ -149,7 +192,10 @@ static void modules_summary(const struct conf *c, char *dst, size_t size)
 /* -n: the configuration (and with -s the server key) load, or not. */
 static int session_check(struct session_ctx *x, const struct session_opts *o)
 {
-	int code = o->secure ? session_secure_setup(x) : 0;
+	/* A server-key item is checked even without -s: a typo there
+	 * would otherwise wait for the first secure connection. */
+	int code = o->secure || x->conf.server_key ?
+		   session_secure_setup(x, o) : 0;
 	char mods[256];
 
 	if (code == 0) {
@@ -197,7 +243,7 @@ static int session_run(struct session_ctx *x, const struct session_opts *o)
 			  x->s.peer.proto, p->name, o->secure ? "+secure" : "",
 			  x->conf.path);
 	}
-	if (o->secure && (code = session_secure_setup(x)) != 0)
+	if (o->secure && (code = session_secure_setup(x, o)) != 0)
 		return code;
 	/* What a command leaves behind comes to us, not to init. */
 	if (reap_subreaper() < 0)
