@@ -2,12 +2,14 @@
  * handler-client [options] COMMAND ...: the client side of handler
  * (docs/handler-client.1). Only the command line lives here.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -59,6 +61,44 @@ static const char *default_key(char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * A fresh machine has neither /etc/handler nor ~/.config/handler: make
+ * the missing directories, private (0700) as ssh makes ~/.ssh.
+ */
+static int make_parents(const char *path)
+{
+	char dir[4096];
+
+	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+		return -1;
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* A server key's public half is pinned by clients; a user key's is a
+ * conf item. The name says which (server_key, ssh_host_...). */
+static void keygen_advice(const char *path, const char *pub)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (strstr(base, "server") || strstr(base, "host"))
+		log_info("wrote %s and %s; as a server key: put `server-key "
+			 "%s` in the server's conf, and have clients pin it "
+			 "with -p %s", path, pub, path, pub);
+	else
+		log_info("wrote %s and %s; as a user key: add the line above "
+			 "to the server's conf as `user NAME PERMISSIONS "
+			 "<line>`", path, pub);
+}
+
 static int do_keygen(const char *path)
 {
 	char err[KEYS_ERR_MAX], comment[128], host[64] = "localhost";
@@ -66,6 +106,11 @@ static int do_keygen(const char *path)
 	const char *u = default_user();
 	struct keys_secret k;
 
+	if (make_parents(path) < 0) {
+		client_error("%s: cannot make its directory: %s", path,
+			     strerror(errno));
+		return CLIENT_EXIT_PROTO;
+	}
 	gethostname(host, sizeof host - 1);
 	host[sizeof host - 1] = 0;
 	snprintf(comment, sizeof comment, "%s@%s", u ? u : "user", host);
@@ -82,8 +127,7 @@ static int do_keygen(const char *path)
 	}
 	keys_secret_wipe(&k);
 	printf("%s\n", line);
-	log_info("wrote %s and %s; paste the line above into the server's "
-		 "conf: user NAME PERMISSIONS ssh-ed25519 ...", path, pub);
+	keygen_advice(path, pub);
 	return fflush(stdout) == 0 ? 0 : CLIENT_EXIT_TEMP;
 }
 

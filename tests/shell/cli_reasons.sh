@@ -51,4 +51,19 @@ limit 10 "$HC" -k "$T/alice" -u alice -p "$T/server.pub" \
 rc=$?
 expect "server key missing: the client shows the server's refusal, 255" 255 \
 	"server refused (unauthenticated message): the server is misconfigured"
+
+# -p given the private key: pointed at the .pub.
+limit 10 "$HC" -k "$T/alice" -u alice -p "$T/server" --exec true ping \
+	</dev/null >"$T/out" 2>"$T/err"
+rc=$?
+expect "-p PRIVATE-KEY: points at the .pub, 255" 255 "is a private key: pin the public one, -p $T/server.pub"
+
+# keygen makes missing directories (0700) and advises by key kind.
+"$HC" keygen "$T/fresh/etc/handler/server_key" >"$T/out" 2>"$T/err"
+rc=$?
+expect "keygen: server key in a missing dir, server-key advice" 0 "put \`server-key $T/fresh/etc/handler/server_key\`"
+check "keygen: made directories are 0700" test "$(stat -c %a "$T/fresh/etc/handler")" = 700
+"$HC" keygen "$T/home/.config/handler/id_ed25519" >"$T/out" 2>"$T/err"
+rc=$?
+expect "keygen: user key in a missing dir, user-item advice" 0 "user NAME PERMISSIONS <line>"
 finish
