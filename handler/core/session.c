@@ -220,6 +220,11 @@ static int session_run(struct session_ctx *x, const struct session_opts *o)
 		/* Under -q the refusal to start must still say why. */
 		if (log_get_level() < LOG_ERROR)
 			log_msg(LOG_FATAL, "%s", x->conf.error);
+		if (o->secure && !o->check_only)
+			session_refuse_plain(o->fd_in, o->fd_out,
+					     "the server is misconfigured: its "
+					     "conf does not load (its log says "
+					     "where)");
 		return EXIT_PERM;
 	}
 	if (o->check_only)
