@@ -15,6 +15,9 @@
 #include "conf.h"
 
 struct session;
+/* The longest refusal text a client is sent, with its NUL (the secure
+ * layer's SECURE_REASON_MAX + 1). */
+#define SESSION_REFUSAL_MAX 129
 struct conf;  /* the core's parsed configuration: opaque to modules */
 
 /*
@@ -121,7 +124,19 @@ struct session {
 	int secure;                    /* the secure layer is on */
 	uint64_t started;              /* clock_now() at start */
 	uint64_t bytes_in, bytes_out;  /* plaintext totals, for the log */
+	/* Why start() refused, for the client: see session_refuse(). */
+	char refusal[SESSION_REFUSAL_MAX];
 };
+
+/*
+ * For a start() about to fail: logs "handler: error: TEXT" and keeps TEXT
+ * (cut to SESSION_REFUSAL_MAX - 1 bytes) for the client, which the secure
+ * layer's FINAL frame carries and handler-client prints. Say what the
+ * user can act on ("no sftp root configured"), never a secret. Without
+ * it the client hears only that the module refused to start.
+ */
+void session_refuse(struct session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * Plaintext buffer sizes: s->in and s->out each hold SESSION_BUF_BASE

@@ -18,9 +18,16 @@
 #include "secure.h"
 #include "transport.h"
 
-/* Exit codes besides the remote command's own status. */
-#define CLIENT_EXIT_PROTO 100   /* protocol, auth, permission errors */
-#define CLIENT_EXIT_TEMP 111    /* transport failures */
+/*
+ * Exit codes besides the remote command's own status. As ssh does, every
+ * failure of our own is 255, a status a remote command does not produce by
+ * accident, so a script can tell "the command said 100 or 111" from "we
+ * never got an answer" (the message on stderr says which failure). The
+ * two names stay to say which kind each is.
+ */
+#define CLIENT_EXIT_FAIL 255
+#define CLIENT_EXIT_PROTO CLIENT_EXIT_FAIL  /* protocol, auth, refusals */
+#define CLIENT_EXIT_TEMP CLIENT_EXIT_FAIL   /* transport failures */
 /* "go on" from a mode's step. */
 #define CLIENT_GO (-1)
 

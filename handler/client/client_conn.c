@@ -23,6 +23,22 @@
 #define CLIENT_OUT_CAP (4 * SECURE_FRAME_MAX)
 
 /* -p: a public key line, or the name of a file holding one. */
+/* -p given the private key file by mistake (the .pub is next to it). */
+static int is_private_key(const char *path)
+{
+	static const char mark[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+	char head[sizeof mark];
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(head, 1, sizeof head - 1, f);
+	fclose(f);
+	head[n] = 0;
+	return strcmp(head, mark) == 0;
+}
+
 static int load_server_key(const char *spec, uint8_t pk[32])
 {
 	char err[KEYS_ERR_MAX];
@@ -41,7 +57,11 @@ static int load_server_key(const char *spec, uint8_t pk[32])
 		return 0;
 	}
 	if (keys_load_public(spec, pk, err) < 0) {
-		client_error("server key: %s", err);
+		if (is_private_key(spec))
+			client_error("server key: %s is a private key: pin the "
+				     "public one, -p %s.pub", spec, spec);
+		else
+			client_error("server key: %s", err);
 		return -1;
 	}
 	return 0;

@@ -102,6 +102,14 @@ static void process(struct client *c, const struct client_mode *m, void *ctx,
 		transport_open(&c->t);
 		buf_clear(&c->in);
 	}
+	if (ls->code < 0 && c->t.peer_final &&
+	    secure_peer_reason(c->sec)[0]) {
+		/* The server ended the session with a reason (a module that
+		 * refused to start): that is the answer, whatever the mode. */
+		client_error("the server ended the session: %s",
+			     secure_peer_reason(c->sec));
+		ls->code = CLIENT_EXIT_PROTO;
+	}
 	if (ls->code < 0 && c->t.handshaken) {
 		r = m->step(c, ctx);
 		if (r >= 0)

@@ -2,23 +2,28 @@
  * handler-client [options] COMMAND ...: the client side of handler
  * (docs/handler-client.1). Only the command line lives here.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client.h"
 #include "keys.h"
 #include "log.h"
+#include "version.h"
 
-static void usage(void)
+/* To stdout for --help (asked for), to stderr after a mistake. */
+static void usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: handler-client [-k KEYFILE | -a] [-u USER] -p SERVERKEY "
 		"[--exec 'SERVER'] [-q|-v] COMMAND\n"
+		"       handler-client -h|--help | -V|--version\n"
 		"commands:\n"
 		"  run [-i|--stdin] CMD [ARGS...]  run a command, exit with its status\n"
 		"  caps                            print the capabilities (JSON)\n"
@@ -26,7 +31,8 @@ static void usage(void)
 		"  batch [--json]                  one request per stdin line, all at once\n"
 		"  tunnel                          relay stdin/stdout through the secure layer\n"
 		"  keygen FILE                     make an ed25519 key pair FILE, FILE.pub\n"
-		"  pubkey FILE                     print the public line of a private key\n");
+		"  pubkey FILE                     print the public line of a private key\n"
+		"see handler-client(1)\n");
 }
 
 static const char *default_user(void)
@@ -55,6 +61,44 @@ static const char *default_key(char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * A fresh machine has neither /etc/handler nor ~/.config/handler: make
+ * the missing directories, private (0700) as ssh makes ~/.ssh.
+ */
+static int make_parents(const char *path)
+{
+	char dir[4096];
+
+	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+		return -1;
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* A server key's public half is pinned by clients; a user key's is a
+ * conf item. The name says which (server_key, ssh_host_...). */
+static void keygen_advice(const char *path, const char *pub)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (strstr(base, "server") || strstr(base, "host"))
+		log_info("wrote %s and %s; as a server key: put `server-key "
+			 "%s` in the server's conf, and have clients pin it "
+			 "with -p %s", path, pub, path, pub);
+	else
+		log_info("wrote %s and %s; as a user key: add the line above "
+			 "to the server's conf as `user NAME PERMISSIONS "
+			 "<line>`", path, pub);
+}
+
 static int do_keygen(const char *path)
 {
 	char err[KEYS_ERR_MAX], comment[128], host[64] = "localhost";
@@ -62,6 +106,11 @@ static int do_keygen(const char *path)
 	const char *u = default_user();
 	struct keys_secret k;
 
+	if (make_parents(path) < 0) {
+		client_error("%s: cannot make its directory: %s", path,
+			     strerror(errno));
+		return CLIENT_EXIT_PROTO;
+	}
 	gethostname(host, sizeof host - 1);
 	host[sizeof host - 1] = 0;
 	snprintf(comment, sizeof comment, "%s@%s", u ? u : "user", host);
@@ -78,8 +127,7 @@ static int do_keygen(const char *path)
 	}
 	keys_secret_wipe(&k);
 	printf("%s\n", line);
-	log_info("wrote %s and %s; paste the line above into the server's "
-		 "conf: user NAME PERMISSIONS ssh-ed25519 ...", path, pub);
+	keygen_advice(path, pub);
 	return fflush(stdout) == 0 ? 0 : CLIENT_EXIT_TEMP;
 }
 
@@ -117,7 +165,7 @@ static int do_run(const struct client_opts *o, int argc, char **argv)
 		i++;
 	if (i >= argc) {
 		client_error("run: missing command name");
-		usage();
+		usage(stderr);
 		return CLIENT_EXIT_PROTO;
 	}
 	return client_cmd(o, CLIENT_RUN, with_stdin, argc - i, argv + i);
@@ -154,7 +202,7 @@ static int dispatch(const struct client_opts *o, int argc, char **argv)
 	if (strcmp(cmd, "batch") == 0)
 		return client_batch(o, 0);
 	client_error("unknown command \"%s\"", cmd);
-	usage();
+	usage(stderr);
 	return CLIENT_EXIT_PROTO;
 }
 
@@ -164,6 +212,7 @@ int main(int argc, char **argv)
 		{ "agent", no_argument, NULL, 'a' },
 		{ "exec", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client_opts o;
@@ -179,7 +228,7 @@ int main(int argc, char **argv)
 	o.user = default_user();
 	opterr = 0;
 	/* '+': options end at the command; run's arguments are the remote's. */
-	while ((c = getopt_long(argc, argv, "+k:au:p:e:qvh", longopts,
+	while ((c = getopt_long(argc, argv, "+k:au:p:e:qvhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'k': o.keyfile = optarg; break;
@@ -187,20 +236,29 @@ int main(int argc, char **argv)
 		case 'u': o.user = optarg; break;
 		case 'p': o.server_key = optarg; break;
 		case 'e': o.exec = optarg; break;
-		case 'q': log_set_level(LOG_FATAL); break;
+		case 'q':
+			/* An --exec server (handler) reads this: quiet too. */
+			log_set_level(LOG_FATAL);
+			setenv("HANDLER_LOG", "quiet", 1);
+			break;
 		case 'v': log_set_level(LOG_DEBUG); break;
-		case 'h': usage(); return 0;
+		case 'h':
+			usage(stdout);
+			return fflush(stdout) == 0 ? 0 : CLIENT_EXIT_TEMP;
+		case 'V':
+			printf("handler-client %s\n", HANDLER_VERSION);
+			return fflush(stdout) == 0 ? 0 : CLIENT_EXIT_TEMP;
 		default:
 			client_error(optopt ? "bad option -%c (or missing "
 				     "argument)" : "bad option", optopt);
-			usage();
+			usage(stderr);
 			return CLIENT_EXIT_PROTO;
 		}
 	}
 	if (!o.keyfile && !o.agent)
 		o.keyfile = default_key(keybuf, sizeof keybuf);
 	if (optind >= argc) {
-		usage();
+		usage(stderr);
 		return CLIENT_EXIT_PROTO;
 	}
 	return dispatch(&o, argc - optind, argv + optind);

@@ -3,9 +3,12 @@
  * hands over every `command`, `describe` and `command-args` line and the
  * cmd limits; the result is struct cmd_conf (cmd_conf.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd_priv.h"
 
@@ -122,6 +125,28 @@ static int command_name_ok(struct conf_parser *p, const struct cmd_conf *c,
 	return 1;
 }
 
+/*
+ * A program that is missing or not executable would only fail when a
+ * user runs it; `handler -n` (and every start) says so at its line.
+ */
+static int command_runnable(struct conf_parser *p,
+			    const struct conf_command *cmd, const char *prog)
+{
+	struct stat sb;
+
+	if (stat(prog, &sb) < 0) {
+		conf_error(p, "command %s: program %s: %s", cmd->name, prog,
+			   strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode) || access(prog, X_OK) < 0) {
+		conf_error(p, "command %s: program %s is not an executable "
+			   "file", cmd->name, prog);
+		return -1;
+	}
+	return 0;
+}
+
 /* The words from "-- PROGRAM" on; i is the index of the "--" or nword. */
 static int command_program(struct conf_parser *p, struct conf_command *cmd,
 			   char **word, size_t nword, size_t i)
@@ -140,6 +165,8 @@ static int command_program(struct conf_parser *p, struct conf_command *cmd,
 			   cmd->name);
 		return -1;
 	}
+	if (command_runnable(p, cmd, word[i]) < 0)
+		return -1;
 	if (!cmd->perm && !(cmd->perm = conf_strdup(p, cmd->name)))
 		return -1;
 	cmd->argc = nword - i;

@@ -25,6 +25,7 @@ static void item_server_key(struct conf_parser *p, void *conf, char **word,
 		return;
 	}
 	c->server_key = conf_strdup(p, word[1]);
+	c->server_key_line = p->line;
 }
 
 /* run-as ACCOUNT: whom a handler started as root becomes (privsep.c). */

@@ -31,6 +31,7 @@ struct conf {
 	char *path;                /* file name, or "(embedded default)" */
 	char *server_key;          /* server identity (secret) key file */
 	char *run_as;              /* run-as: account below root, or NULL */
+	unsigned server_key_line;  /* its item's line, for messages */
 	struct conf_user *users;
 	size_t nusers;
 	struct conf_limits limits;

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -137,6 +138,17 @@ static void loop_refused(struct loop *l, const char *why)
 	loop_why(l, "refused");
 }
 
+/*
+ * The session ends before it began: our FINAL frame says why, so the
+ * client can show it (a refusal is the server's word, never a secret).
+ */
+static void loop_close_reason(struct loop *l, const char *why)
+{
+	if (l->s->refusal != why)
+		snprintf(l->s->refusal, sizeof l->s->refusal, "%s", why);
+	l->t.close_reason = l->s->refusal;
+}
+
 static void loop_handshake(struct loop *l)
 {
 	int r = transport_handshake(&l->t);
@@ -154,6 +166,7 @@ static void loop_handshake(struct loop *l)
 		}
 		if (r) {
 			loop_refused(l, "user not allowed");
+			loop_close_reason(l, "user not allowed");
 			loop_end(l, r);
 		}
 		return;
@@ -207,6 +220,12 @@ static void loop_start(struct loop *l)
 	}
 	/* A failed start() has cleaned up after itself. */
 	loop_end(l, module_code(r));
+	if (!l->s->refusal[0])
+		snprintf(l->s->refusal, sizeof l->s->refusal,
+			 "the %s module refused to start (exit %d; the "
+			 "server's log says why)", l->proto->name,
+			 module_code(r));
+	loop_close_reason(l, l->s->refusal);
 }
 
 /* Transport and module work for one pass, after the I/O. */

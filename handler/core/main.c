@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +16,33 @@
 #include "exitcode.h"
 #include "core.h"
 #include "log.h"
+#include "version.h"
 
-static void usage(void)
+/* To stdout for --help (asked for), to stderr after a mistake. */
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: handler [-f CONF] [-l LOGFILE] [-s] [-q|-v] "
+	fprintf(f, "usage: handler [-f CONF] [-l LOGFILE] [-s] [-q|-v] "
 		"[-c MAXCONN] PROTOCOL [ARGS...]\n"
 		"       handler -n [-f CONF] [-s]\n"
+		"       handler -h|--help | -V|--version\n"
 		"protocols:");
 	for (size_t i = 0; protocols[i]; i++)
-		fprintf(stderr, " %s", protocols[i]->name);
-	fprintf(stderr, "\n");
+		fprintf(f, " %s", protocols[i]->name);
+	fprintf(f, "\nsee handler(1) and handler.conf(5)\n");
+}
+
+/*
+ * handler-client -q exports HANDLER_LOG=quiet to a server it starts with
+ * --exec, so a quiet client does not get the server's info lines on the
+ * terminal; errors still show (they say why), and -q or -v on the
+ * server's own command line still win.
+ */
+static void log_from_env(void)
+{
+	const char *v = getenv("HANDLER_LOG");
+
+	if (v && strcmp(v, "quiet") == 0)
+		log_set_level(LOG_ERROR);
 }
 
 /* -c: how many connections socket activation serves at once. */
@@ -74,14 +92,28 @@ int main(int argc, char **argv)
 	size_t max_conn = 40;
 	int c, r;
 
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+
 	log_init("handler");
+	log_from_env();
 	memset(&o, 0, sizeof o);
 	o.fd_in = 0;
 	o.fd_out = 1;
 	opterr = 0;
 	/* '+': options end at the protocol name; the rest is the module's. */
-	while ((c = getopt(argc, argv, "+c:f:l:nsqv")) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:f:l:nsqvhV", longopts,
+				NULL)) != -1) {
 		switch (c) {
+		case 'h':
+			usage(stdout);
+			return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+		case 'V':
+			printf("handler %s\n", HANDLER_VERSION);
+			return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
 		case 'c':
 			if (parse_count(optarg, &max_conn) < 0) {
 				log_error("-c needs a number of connections "
@@ -112,7 +144,7 @@ int main(int argc, char **argv)
 				  optopt == 'f' || optopt == 'l' ?
 				  "option -%c needs a file" :
 				  "unknown option -%c", optopt);
-			usage();
+			usage(stderr);
 			return EXIT_PERM;
 		}
 	}
@@ -124,12 +156,12 @@ int main(int argc, char **argv)
 	if (o.check_only && optind == argc)
 		return session_main(&o);
 	if (optind >= argc) {
-		usage();
+		usage(stderr);
 		return EXIT_PERM;
 	}
 	if (!protocol_find(argv[optind])) {
 		log_error("unknown protocol \"%s\"", argv[optind]);
-		usage();
+		usage(stderr);
 		return EXIT_PERM;
 	}
 	o.argc = argc - optind;

@@ -6,15 +6,19 @@
 #include "core.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "clock.h"
 #include "exitcode.h"
+#include "fdutil.h"
 #include "keys.h"
 #include "log.h"
 #include "reap.h"
@@ -137,27 +141,67 @@ static int session_privsep(struct session_ctx *x)
 	return 0;
 }
 
-static int session_secure_setup(struct session_ctx *x)
+/*
+ * A server whose key does not load cannot take part in the handshake; it
+ * tells the client so in plaintext (secure_refusal()) rather than leaving
+ * it to guess from a closed connection, then reads what the client sent
+ * (its hello) for a moment, so that closing does not reset the connection
+ * before the refusal is read.
+ */
+static void session_refuse_plain(int fd_in, int fd_out, const char *why)
+{
+	uint8_t msg[16 + SECURE_REASON_MAX], sink[256];
+	size_t n = secure_refusal(msg, sizeof msg, why);
+	struct pollfd p = { .fd = fd_in, .events = POLLIN };
+
+	if (n == 0 || fd_write_all(fd_out, msg, n) < 0)
+		return;
+	shutdown(fd_out, SHUT_WR);
+	while (poll(&p, 1, 2000) == 1 && read(fd_in, sink, sizeof sink) > 0)
+		;
+}
+
+/* The server key, named by its conf item's file:line when it fails. */
+static int session_load_key(struct session_ctx *x)
 {
 	const struct conf *c = &x->conf;
 	char err[KEYS_ERR_MAX];
 
-	/* Only here: a plain session never touches libsodium's pages. */
-	if (sodium_init() < 0) {
-		log_error("libsodium failed to initialise");
-		return EXIT_TEMP;
-	}
 	if (!c->server_key) {
 		log_error("%s: the secure layer (-s) needs a server-key",
 			  c->path);
 		return EXIT_PERM;
 	}
 	if (keys_identity_load(&x->id, c->server_key, err) < 0) {
-		log_error("server key: %s", err);
+		log_error("%s:%u: server-key: %s", c->path,
+			  c->server_key_line, err);
 		return EXIT_PERM;
 	}
 	x->have_id = 1;
-	if (privsep_wanted(c))
+	return 0;
+}
+
+static int session_secure_setup(struct session_ctx *x,
+				const struct session_opts *o)
+{
+	const struct conf *c = &x->conf;
+	int code;
+
+	/* Only here: a plain session never touches libsodium's pages. */
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return EXIT_TEMP;
+	}
+	if ((code = session_load_key(x)) != 0) {
+		if (!o->check_only)
+			session_refuse_plain(o->fd_in, o->fd_out,
+					     "the server is misconfigured: "
+					     "its key does not load (its log "
+					     "says why)");
+		return code;
+	}
+	/* -n only loads the key: no monitor, no children. */
+	if (privsep_wanted(c) && !o->check_only)
 		return session_privsep(x);
 	x->sec = secure_server_new(&x->id, session_lookup, &x->conf,
 				   c->limits.max_frame);
@@ -202,24 +246,6 @@ static void session_strays(void)
 		log_warn("killed %zu stray processes at the session's end", n);
 }
 
-/* -n -s: the server key loads (as this process may read it). */
-static int session_key_check(struct session_ctx *x)
-{
-	char err[KEYS_ERR_MAX];
-
-	if (!x->conf.server_key) {
-		log_error("%s: the secure layer (-s) needs a server-key",
-			  x->conf.path);
-		return EXIT_PERM;
-	}
-	if (keys_identity_load(&x->id, x->conf.server_key, err) < 0) {
-		log_error("server key: %s", err);
-		return EXIT_PERM;
-	}
-	x->have_id = 1;
-	return 0;
-}
-
 /* ", WHAT" from each module that sums its conf up, for -n. */
 static void modules_summary(const struct conf *c, char *dst, size_t size)
 {
@@ -243,9 +269,10 @@ static int session_check(struct session_ctx *x, const struct session_opts *o)
 	int code = privsep_check(&x->conf, 1);
 	char mods[256];
 
-	/* -n loads the key, nothing more: no monitor, no children. */
-	if (code == 0 && o->secure)
-		code = session_key_check(x);
+	/* A server-key item is checked even without -s: a typo there
+	 * would otherwise wait for the first secure connection. */
+	if (code == 0 && (o->secure || x->conf.server_key))
+		code = session_secure_setup(x, o);
 
 	if (code == 0) {
 		modules_summary(&x->conf, mods, sizeof mods);
@@ -305,6 +332,11 @@ static int session_run(struct session_ctx *x, const struct session_opts *o)
 		/* Under -q the refusal to start must still say why. */
 		if (log_get_level() < LOG_ERROR)
 			log_msg(LOG_FATAL, "%s", x->conf.error);
+		if (o->secure && !o->check_only)
+			session_refuse_plain(o->fd_in, o->fd_out,
+					     "the server is misconfigured: its "
+					     "conf does not load (its log says "
+					     "where)");
 		/* Out of memory or descriptors is temporary, a bad file not. */
 		return code == -2 ? EXIT_TEMP : EXIT_PERM;
 	}
@@ -338,7 +370,7 @@ static int session_run(struct session_ctx *x, const struct session_opts *o)
 	}
 	if ((code = privsep_check(&x->conf, 0)) != 0)
 		return code;
-	if (o->secure && (code = session_secure_setup(x)) != 0)
+	if (o->secure && (code = session_secure_setup(x, o)) != 0)
 		return code;
 	if (x->role == PRIVSEP_DONE)
 		return x->ps.code;

@@ -92,6 +92,24 @@ int secure_seal(struct secure *s, struct buf *plain_out, struct buf *raw_out);
  * first: nothing can be sent after FINAL.
  */
 int secure_close(struct secure *s, struct buf *raw_out);
+/* The longest reason a FINAL frame or a refusal carries (bytes). */
+#define SECURE_REASON_MAX 128
+/*
+ * The same, the FINAL frame carrying why the session ends (text, cut at
+ * SECURE_REASON_MAX bytes; NULL or "" for none), e.g. a module that
+ * refused to start. The peer reads it with secure_peer_reason().
+ */
+int secure_close_reason(struct secure *s, struct buf *raw_out,
+			const char *reason);
+/* The peer's FINAL frame's reason (printable ASCII), or "". */
+const char *secure_peer_reason(const struct secure *s);
+/*
+ * Server side, when it cannot take part at all (its key does not load):
+ * writes into out the plaintext refusal that stands in for the server
+ * hello, so the client shows why instead of a closed connection. The
+ * bytes written, or 0 if out is smaller than 10 + SECURE_REASON_MAX.
+ */
+size_t secure_refusal(uint8_t *out, size_t size, const char *reason);
 /* 1 when our FINAL has been queued / the peer's FINAL has been read. */
 int secure_closed_out(const struct secure *s);
 int secure_closed_in(const struct secure *s);

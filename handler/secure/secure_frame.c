@@ -101,6 +101,26 @@ static int need_ready(struct secure *s)
 	return sec_fail(s, "secure layer used before the handshake finished");
 }
 
+/*
+ * A FINAL frame's plaintext is not data: it is the sender's reason for
+ * ending (usually empty). It was decrypted into plain_in's free space and
+ * is left uncommitted there.
+ */
+static int final_reason(struct secure *s, const uint8_t *m, size_t mlen)
+{
+	s->rx.final = 1;
+	if (mlen > SEC_REASON_MAX)
+		return sec_fail(s, "FINAL frame with a %zu-byte reason (limit "
+				   "%d)", mlen, SEC_REASON_MAX);
+	sec_printable(s->peer_reason, sizeof s->peer_reason, m, mlen);
+	return 1;
+}
+
+const char *secure_peer_reason(const struct secure *s)
+{
+	return s->peer_reason;
+}
+
 /* One frame from raw_in into plain_in: 1, SECURE_AGAIN or SECURE_ERROR. */
 static int open_one(struct secure *s, struct buf *raw_in,
 		    struct buf *plain_in)
@@ -121,10 +141,10 @@ static int open_one(struct secure *s, struct buf *raw_in,
 		return SECURE_ERROR;
 	if (tag != SEC_TAG_MESSAGE && tag != SEC_TAG_FINAL)
 		return sec_fail(s, "unexpected frame tag %u", tag);
+	if (tag == SEC_TAG_FINAL)
+		return final_reason(s, dst, mlen);
 	if (mlen)
 		buf_commit(plain_in, mlen);
-	if (tag == SEC_TAG_FINAL)
-		s->rx.final = 1;
 	return 1;
 }
 
@@ -173,17 +193,26 @@ int secure_seal(struct secure *s, struct buf *plain_out, struct buf *raw_out)
 	return SECURE_AGAIN;
 }
 
-int secure_close(struct secure *s, struct buf *raw_out)
+int secure_close_reason(struct secure *s, struct buf *raw_out,
+			const char *reason)
 {
+	size_t n = reason ? strlen(reason) : 0;
 	int r = need_ready(s);
 
 	if (r)
 		return r;
 	if (s->tx.final)
 		return 0;
-	if (buf_room(raw_out) < SECURE_FRAME_OVERHEAD)
+	if (n > SEC_REASON_MAX)
+		n = SEC_REASON_MAX;
+	if (buf_room(raw_out) < SECURE_FRAME_OVERHEAD + n)
 		return SECURE_AGAIN;
-	sec_frame_put(s, raw_out, NULL, 0, SEC_TAG_FINAL);
+	sec_frame_put(s, raw_out, (const uint8_t *)reason, n, SEC_TAG_FINAL);
 	s->tx.final = 1;
 	return 0;
+}
+
+int secure_close(struct secure *s, struct buf *raw_out)
+{
+	return secure_close_reason(s, raw_out, NULL);
 }

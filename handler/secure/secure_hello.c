@@ -30,6 +30,44 @@ static const char *type_name(uint8_t type)
 }
 
 /*
+ * A server that cannot take part (its key does not load) says why in
+ * plaintext instead of a hello: header, be32 length, text. Unauthenticated
+ * (anyone on the path could forge it), so it is shown as such and can only
+ * end the handshake, which a man in the middle could do anyway.
+ */
+static int refusal_check(struct secure *s, const uint8_t *p, size_t n)
+{
+	char text[SEC_REASON_MAX + 1];
+	uint32_t len;
+
+	if (n < SEC_HDR_LEN + 4)
+		return SECURE_AGAIN;
+	len = be32_get(p + SEC_HDR_LEN);
+	if (len > SEC_REASON_MAX)
+		return sec_fail(s, "malformed refusal from the server (%u "
+				   "bytes of text)", len);
+	if (n < SEC_HDR_LEN + 4 + len)
+		return SECURE_AGAIN;
+	sec_printable(text, sizeof text, p + SEC_HDR_LEN + 4, len);
+	return sec_fail(s, "server refused (unauthenticated message): %s",
+			text);
+}
+
+size_t secure_refusal(uint8_t *out, size_t size, const char *reason)
+{
+	size_t n = strlen(reason);
+
+	if (n > SEC_REASON_MAX)
+		n = SEC_REASON_MAX;
+	if (size < SEC_HDR_LEN + 4 + n)
+		return 0;
+	sec_hello_header(out, SEC_T_REFUSAL);
+	be32_put(out + SEC_HDR_LEN, (uint32_t)n);
+	memcpy(out + SEC_HDR_LEN + 4, reason, n);
+	return SEC_HDR_LEN + 4 + n;
+}
+
+/*
  * Judges the header as soon as its bytes arrive, so garbage (an HTTP
  * request, an SSH banner, a plain-protocol client) is refused at once
  * instead of after waiting for a whole hello that never comes.
@@ -58,6 +96,9 @@ int sec_hello_check(struct secure *s, const struct buf *in, uint8_t type)
 		return sec_fail(s, "unsupported secure layer version %u "
 				   "(this side speaks %u)",
 				p[SEC_MAGIC_LEN], SEC_VERSION);
+	if (n > SEC_MAGIC_LEN + 1 && type == SEC_T_SERVER_HELLO &&
+	    p[SEC_MAGIC_LEN + 1] == SEC_T_REFUSAL)
+		return refusal_check(s, p, n);
 	if (n > SEC_MAGIC_LEN + 1 && p[SEC_MAGIC_LEN + 1] != type)
 		return sec_fail(s, "unexpected handshake message type %u "
 				   "(expected a %s)",

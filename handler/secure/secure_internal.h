@@ -23,6 +23,9 @@
 #define SEC_T_SERVER_HELLO 2
 #define SEC_T_AUTH 3
 #define SEC_T_ACCEPT 4
+/* In place of the server hello: the server cannot take part (no key),
+ * and says why in plaintext (docs/secure.md, "Refusal"). */
+#define SEC_T_REFUSAL 5
 /* magic, version, type */
 #define SEC_HDR_LEN 6
 /* header, be32 max_frame, ephemeral pk, random */
@@ -91,6 +94,8 @@ struct secure {
 	uint8_t th[crypto_generichash_BYTES_MAX]; /* transcript hash 1 */
 	struct sec_dir tx, rx;
 	char err[SEC_ERR_MAX];
+	/* Why the peer ended the stream: its FINAL frame's text, or "". */
+	char peer_reason[SEC_REASON_MAX + 1];
 };
 
 /* secure.c */

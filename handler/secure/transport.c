@@ -175,7 +175,8 @@ int transport_close(struct transport *t)
 	if (!t->sec || !t->handshaken || t->failed || t->out_dead ||
 	    buf_len(t->out) > 0 || secure_closed_out(t->sec))
 		return TRANSPORT_AGAIN;
-	if (secure_close(t->sec, &t->raw_out) == SECURE_ERROR)
+	if (secure_close_reason(t->sec, &t->raw_out, t->close_reason) ==
+	    SECURE_ERROR)
 		return transport_fail(t);
 	return TRANSPORT_AGAIN;
 }

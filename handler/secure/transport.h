@@ -70,6 +70,7 @@ struct transport {
 	int truncated;             /* raw EOF without the peer's FINAL */
 	int out_dead;              /* fd_out failed: nothing more goes out */
 	int failed;                /* the secure layer failed: no more frames */
+	const char *close_reason;  /* NULL, or why (our FINAL carries it) */
 	uint64_t raw_bytes_in, raw_bytes_out;  /* over the fds */
 	uint64_t bytes_in, bytes_out;  /* plaintext into in / out of out */
 };

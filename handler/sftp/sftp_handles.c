@@ -90,6 +90,7 @@ int sftp_handle_close(struct sftp_handles *t, struct sftp_handle *h)
 	h->fd = -1;
 	h->dir = NULL;
 	h->eof = h->readable = h->writable = h->written = 0;
+	h->wb_lo = h->wb_hi = 0;
 	h->gen++;
 	if (h->gen == 0)
 		h->gen = 1;

@@ -10,12 +10,6 @@
 #include "log.h"
 #include "sftp_priv.h"
 
-/* A missing root is refused as a bad argument is (sftp_session.c). */
-static int usage(const char *why)
-{
-	return sftp_usage(why);
-}
-
 /*
  * The root and its own flag: ROOT on the command line is writable unless
  * -R; else the user's user-sftp-root with its flag (rw by default); else
@@ -54,8 +48,6 @@ static int user_rw(const struct conf_user *u)
 		return 1;
 	if (conf_user_has(u, "sftp:ro"))
 		return 0;
-	log_error("sftp: user=%s lacks permission sftp:ro or sftp:rw",
-		  u->name);
 	return -1;
 }
 
@@ -70,10 +62,19 @@ static int choose_root(struct sftp_state *st, struct sftp_args *a)
 	int root_rw, perm;
 
 	a->root = pick_root(st->s->mconf, u, a, &root_rw);
-	if (!a->root)
-		return usage("no root: give ROOT or set sftp-root");
-	if ((perm = user_rw(u)) < 0)
+	if (!a->root) {
+		/* The client is told too: the usual cause is a conf that
+		 * lacks sftp-root, which only the admin can fix. */
+		session_refuse(st->s, "sftp: no root directory: the server's "
+			       "command line gives none and its conf has no "
+			       "sftp-root");
 		return EXIT_PERM;
+	}
+	if ((perm = user_rw(u)) < 0) {
+		session_refuse(st->s, "sftp: user %s lacks permission sftp:ro "
+			       "or sftp:rw", u->name);
+		return EXIT_PERM;
+	}
 	st->readonly = !(root_rw && perm);
 	return 0;
 }

@@ -187,6 +187,7 @@ struct sftp_handle {
 	int eof;            /* READDIR saw the end: EOF again */
 	int readable, writable;
 	int written;        /* something was written (sync at CLOSE) */
+	uint64_t wb_lo, wb_hi; /* written since write-back was last started */
 	dev_t dev;          /* directory's identity, for ".." at the root */
 	ino_t ino;
 };

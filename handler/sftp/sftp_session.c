@@ -92,7 +92,8 @@ static int open_root(struct sftp_state *st, const char *root)
 	if (st->root_fd < 0 || fstat(st->root_fd, &sb) < 0) {
 		int err = errno;
 
-		log_error("sftp: cannot open root %s: %s", root, strerror(err));
+		session_refuse(st->s, "sftp: cannot open root %s: %s", root,
+			       strerror(err));
 		return (err == ENOENT || err == ENOTDIR || err == EACCES)
 			       ? EXIT_PERM
 			       : EXIT_TEMP;

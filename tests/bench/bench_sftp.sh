@@ -9,8 +9,14 @@
 #     server's peak RSS;
 #   ls -l of a 10,000-file directory: wall time (best of RUNS).
 # Reports, never fails.
+#   disk: a durable put (handler's default: fdatasync before CLOSE is
+#     answered) of the same file to a disk-backed directory against
+#     OpenSSH's unsynced put, and the download back, servers alternated;
+#     median and spread of the per-round ratios (OpenSSH time / handler's).
 # Usage: sh tests/bench/bench_sftp.sh [BUILD-DIR] (or BUILD=... in the env);
-# env SIZE_MB (default 1024), RUNS (default 5), SESSIONS (default 20).
+# env SIZE_MB (default 1024), RUNS (default 5), SESSIONS (default 20),
+# DISK_DIR (default BUILD/bench-disk; must not be tmpfs), ONLY=disk (the
+# disk rows alone).
 case ${1:-} in */* | build*) BUILD=$1 ;; esac
 . tests/lib.sh
 MB=${SIZE_MB:-1024}
@@ -93,6 +99,76 @@ mbs() { awk -v n="$MB" -v t="$1" 'BEGIN { if (t > 0) printf "%.0f", n * 1.048576
 cpu() { awk -v u="$1" -v s="$2" 'BEGIN { printf "%.2f", u + s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
+# disk_bench: the disk-backed rows (see the top). Each transfer starts
+# with nothing dirty (sync outside the timing), so OpenSSH's unsynced put
+# does not leave its write-back to slow the next server down.
+disk_bench() {
+	_dd=${DISK_DIR:-$BUILD/bench-disk}
+	mkdir -p "$_dd" && _dd=$(cd "$_dd" && pwd) || return 0
+	_fs=$(stat -f -c %T "$_dd")
+	case $_fs in tmpfs | ramfs)
+		echo "# disk rows: $_dd is $_fs, not disk-backed: skipped"
+		return 0 ;;
+	esac
+	_saved=$ROOT
+	ROOT=$(mktemp -d "$_dd/root.XXXXXX") || return 0
+	cp "$_saved/big.bin" "$ROOT/big.bin"
+	_all=$D/disk.all
+	: >"$_all"
+	_r=0
+	while [ $_r -lt "$RUNS" ]; do
+		# shellcheck disable=SC2086
+		for s in $(rotate $_r $SERVERS); do
+			[ "$s" = gesftp ] && continue
+			for t in put get; do
+				sync
+				if [ $t = put ]; then
+					l="put $D/local.bin up.bin"
+				else
+					l="get big.bin /dev/null"
+				fi
+				echo "$_r $s $t $(run "$s" "disk_$t" "$l" | cut -d' ' -f1)" >>"$_all"
+				rm -f "$ROOT/up.bin"
+			done
+		done
+		_r=$((_r + 1))
+	done
+	rm -rf "$ROOT"
+	ROOT=$_saved
+	echo
+	echo "## Disk-backed ($_dd, $_fs), $MB MiB, $RUNS rounds alternated: handler's put is durable (fdatasync before CLOSE is answered), OpenSSH's is not"
+	echo
+	echo "| test | handler MB/s (median) | OpenSSH MB/s (median) | ratio median | ratio min | ratio max |"
+	echo "|------|------|------|------|------|------|"
+	for t in put get; do
+		awk -v t=$t -v mb="$MB" '$3 == t && $4 != "fail" { w[$1, $2] = $4; r[$1] = 1 }
+		function med(a, n,   i, j, x) {
+			for (i = 1; i < n; i++)
+				for (j = i; j > 0 && a[j - 1] > a[j]; j--) {
+					x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
+				}
+			return n % 2 ? a[(n - 1) / 2] : (a[n / 2 - 1] + a[n / 2]) / 2
+		}
+		END {
+			n = 0
+			for (k in r)
+				if ((k, "handler") in w && (k, "openssh") in w) {
+					q[n] = w[k, "openssh"] / w[k, "handler"]
+					h[n] = mb * 1.048576 / w[k, "handler"]
+					o[n] = mb * 1.048576 / w[k, "openssh"]
+					n++
+				}
+			if (n == 0) { printf "| %s | failed | | | | |\n", t; exit }
+			lo = hi = q[0]
+			for (i = 1; i < n; i++) { if (q[i] < lo) lo = q[i]; if (q[i] > hi) hi = q[i] }
+			printf "| %s | %.0f | %.0f | %.2f | %.2f | %.2f |\n", t, med(h, n), med(o, n), med(q, n), lo, hi
+		}' "$_all"
+	done
+	echo
+	echo "# disk raw: round server test wall"
+	sed 's/^/# /' "$_all"
+}
+
 echo "# bench_sftp: $MB MiB file in $D, best of $RUNS, build $BUILD, $(nproc) cpus, $(uptime | sed 's/.*load/load/')"
 echo "# client: $(ssh -V 2>&1); servers: $SERVERS"
 
@@ -119,6 +195,10 @@ rotate() {
 	done
 	echo "$@"
 }
+if [ "${ONLY:-}" = disk ]; then
+	disk_bench
+	exit 0
+fi
 while [ $round -lt "$RUNS" ]; do
 	# shellcheck disable=SC2086
 	order=$(rotate $round $SERVERS)
@@ -215,6 +295,7 @@ for t in session ls10k ls10kn; do
 			"$(awk -v k="$(field "$r" 7)" 'BEGIN { printf "%.1f", k / 1024 }')"
 	done
 done
+disk_bench
 echo
 echo "# raw, every round: server test wall user sys maxrss(client+server) srv_user srv_sys srv_maxrss"
 sed 's/^/# /' "$ALL"

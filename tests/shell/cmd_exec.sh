@@ -153,20 +153,20 @@ else
 	fail "stderr band goes to stderr"
 fi
 runs alice run nosuch
-expect "unknown command: error, exit 100" rc_err 100 "handler-client: error:"
+expect "unknown command: error, exit 255" rc_err 255 "handler-client: error:"
 
 rm -f "$T/marker"
 runs bob run touch
-if [ "$rc" -eq 100 ] && has "handler-client: error:" "$T/err" && [ ! -e "$T/marker" ]; then
-	ok "permission denied: error, exit 100, not executed"
+if [ "$rc" -eq 255 ] && has "handler-client: error:" "$T/err" && [ ! -e "$T/marker" ]; then
+	ok "permission denied: error, exit 255, not executed"
 else
 	show
-	fail "permission denied: error, exit 100, not executed"
+	fail "permission denied: error, exit 255, not executed"
 fi
 runs alice run touch
 expect "permitted command runs" test "$rc" -eq 0 -a -e "$T/marker"
 runs alice run echo 1 2 3 4
-expect "too many args: error, exit 100" rc_err 100 "handler-client: error:"
+expect "too many args: error, exit 255" rc_err 255 "handler-client: error:"
 runs alice run echo 1 2 3
 expect "args at the limit accepted" rc_out 0 "1 2 3"
 
@@ -231,7 +231,7 @@ else
 	show
 	fail "batch runs requests concurrently (5 x sleep 1 in ${secs}s)"
 fi
-# The batch's status is the largest of its requests'; a refusal is 100.
+# The batch's status is the largest of its requests'; a refusal is 255.
 printf 'status 3\necho x\nstatus 7\n' >"$T/batch"
 hc alice batch <"$T/batch" >"$T/out" 2>"$T/err"
 rc=$?
@@ -240,36 +240,36 @@ printf 'echo y\ntouch\n' >"$T/batch"
 rm -f "$T/marker"
 hc bob batch <"$T/batch" >"$T/out" 2>"$T/err"
 rc=$?
-if [ "$rc" -eq 100 ] && has y "$T/out" && has "handler-client: error:" "$T/err" && [ ! -e "$T/marker" ]; then
-	ok "batch with a refused request: 100, others run, refused one does not"
+if [ "$rc" -eq 255 ] && has y "$T/out" && has "handler-client: error:" "$T/err" && [ ! -e "$T/marker" ]; then
+	ok "batch with a refused request: 255, others run, refused one does not"
 else
 	show
-	fail "batch with a refused request: 100, others run, refused one does not"
+	fail "batch with a refused request: 255, others run, refused one does not"
 fi
 
-# Transport failures are 111: a server that cannot be started, one that
+# Transport failures are 255 too: a server that cannot be started, one that
 # exits at once.
 limit 20 "$HC" -k "$T/alice" -u alice -p "$T/server.pub" --exec "$T/nonexistent" run whoami \
 	>"$T/out" 2>"$T/err"
 rc=$?
-expect "--exec server that cannot start: 111 with an error" rc_err 111 "handler-client: error:"
+expect "--exec server that cannot start: 255 with an error" rc_err 255 "handler-client: error:"
 limit 20 "$HC" -k "$T/alice" -u alice -p "$T/server.pub" --exec "exit 0" run whoami \
 	>"$T/out" 2>"$T/err"
 rc=$?
-expect "--exec server that exits at once: 111 with an error" rc_err 111 "handler-client: error:"
-# Usage and key errors are 100.
+expect "--exec server that exits at once: 255 with an error" rc_err 255 "handler-client: error:"
+# Usage and key errors are 255.
 limit 20 "$HC" -k "$T/nonexistent" -u alice -p "$T/server.pub" --exec "$HD -s -f $T/conf cmd" run whoami \
 	>"$T/out" 2>"$T/err"
 rc=$?
-expect "missing key file: 100 with an error" rc_err 100 "handler-client: error:"
+expect "missing key file: 255 with an error" rc_err 255 "handler-client: error:"
 limit 20 "$HC" -k "$T/alice" -u alice --exec "$HD -s -f $T/conf cmd" run whoami \
 	>"$T/out" 2>"$T/err" </dev/null
 rc=$?
-if [ "$rc" -eq 100 ] && [ -s "$T/err" ]; then
-	ok "no pinned server key (-p missing): refused, 100"
+if [ "$rc" -eq 255 ] && [ -s "$T/err" ]; then
+	ok "no pinned server key (-p missing): refused, 255"
 else
 	show
-	fail "no pinned server key (-p missing): refused, 100"
+	fail "no pinned server key (-p missing): refused, 255"
 fi
 
 if grep -q 'BEGIN OPENSSH PRIVATE KEY' "$T/server.log" 2>/dev/null; then

@@ -71,12 +71,12 @@ hc 20 run bgjob >"$T/out" 2>"$T/err"
 rc=$?
 secs=$(($(date +%s) - start))
 sleep 2
-if [ "$rc" -eq 100 ] && [ "$(cat "$T/out")" = started ] && [ ! -e "$T/bgmark" ] &&
+if [ "$rc" -eq 255 ] && [ "$(cat "$T/out")" = started ] && [ ! -e "$T/bgmark" ] &&
 	grep -qiE 'time limit' "$T/err"; then
-	ok "time limit on a background job: group stopped, exit 100 in ${secs}s"
+	ok "time limit on a background job: group stopped, exit 255 in ${secs}s"
 else
 	show
-	fail "time limit on a background job: group stopped, exit 100"
+	fail "time limit on a background job: group stopped, exit 255"
 fi
 
 hc 20 run quick >"$T/out" 2>"$T/err"

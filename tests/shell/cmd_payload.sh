@@ -55,7 +55,7 @@ limit 20 "$HC" -k "$T/alice" -u alice -p "$T/server.pub" \
 	--exec "$HD -s -f $T/conf cmd 2>>$T/server.log" run --stdin nopay \
 	<"$T/small" >"$T/out" 2>"$T/err"
 rc=$?
-if [ "$rc" -eq 100 ] && grep -q 'handler-client: error:' "$T/err"; then
+if [ "$rc" -eq 255 ] && grep -q 'handler-client: error:' "$T/err"; then
 	ok "payload refused for a command without payload=yes"
 else
 	echo "# exit $rc; $(head -c 300 "$T/err")" >&2

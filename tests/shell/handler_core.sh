@@ -58,7 +58,13 @@ expect_exit "missing conf file: 100" 100 "nonexistent.conf:0: cannot open" \
 printf 'require-secure sftp\n' >"$T/reqsec.conf"
 expect_exit "require-secure in conf: 100 without -s" 100 \
 	'sftp requires the secure layer' "$H" -f "$T/reqsec.conf" sftp
-expect_exit "-n: conf/handler.conf sample loads" 0 'configuration ok (2 users, 3 commands, 2 nbd exports)' \
+# -n loads the server key too: the sample's, pointed at a test key.
+newkey sample_server
+sed "s|^server-key .*|server-key $T/sample_server|" conf/handler.conf >"$T/sample.conf"
+expect_exit "-n: conf/handler.conf sample loads" 0 'configuration ok (2 users, 3 commands' \
+	"$H" -n -f "$T/sample.conf"
+expect_exit "-n: a server key that does not load: file:line, 100" 100 \
+	"conf/handler.conf:8: server-key: /etc/handler/server_key" \
 	"$H" -n -f conf/handler.conf
 expect_exit "-n: embedded default loads" 0 'embedded default): configuration ok' "$H" -n
 expect_exit "-n: bad conf, 100" 100 "$T/bad.conf:3:" "$H" -n -f "$T/bad.conf"

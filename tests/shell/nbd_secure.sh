@@ -23,8 +23,10 @@ user dave sftp:rw $(publine "$T/dave.pub")
 EOF
 truncate -s 4M "$T/disk.img"
 # The tunnel command for USER, as one shell line for connect_command.
+# The client is quiet; the server's log is wanted whole (-q would pass
+# HANDLER_LOG=quiet on to it).
 tunnel() {
-	echo "exec $HC -q -k $T/$1 -u $1 -p $T/server.pub --exec '$HD -s -f $T/conf nbd $T/disk.img 2>>$T/server.log' tunnel"
+	echo "exec $HC -q -k $T/$1 -u $1 -p $T/server.pub --exec 'env -u HANDLER_LOG $HD -s -f $T/conf nbd $T/disk.img 2>>$T/server.log' tunnel"
 }
 
 limit 60 "$PY" - "$(tunnel alice)" "$(tunnel bob)" "$(tunnel carol)" "$T/disk.img" <<'PYEOF'

@@ -36,9 +36,9 @@ show() {
 	echo "# exit $rc; client: $(head -c 300 "$T/err" | tr '\n' '|')" >&2
 	echo "# server: $(head -c 300 "$T/server.log" | tr '\n' '|')" >&2
 }
-# The client failed by itself (100 or 111, not killed by the time limit)
+# The client failed by itself (255, not killed by the time limit)
 # and said why on stderr.
-client_refused() { { [ "$rc" -eq 100 ] || [ "$rc" -eq 111 ]; } && grep -qi "error" "$T/err"; }
+client_refused() { [ "$rc" -eq 255 ] && grep -qi "error" "$T/err"; }
 # ... and the command did not run.
 refused() { client_refused && [ ! -e "$T/marker" ]; }
 # ... and the server logged why.

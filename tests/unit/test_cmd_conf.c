@@ -90,8 +90,8 @@ START_TEST(command_defaults)
 	proto_cmd.conf->summary(cc, sum, sizeof sum);
 	ck_assert_str_eq(sum, "0 commands");
 	conf_free(&c);
-	ck_assert_int_eq(conft_parse(&c, "command a -- /bin/a\n"
-					 "command b -- /bin/b\n"), 0);
+	ck_assert_int_eq(conft_parse(&c, "command a -- /bin/true\n"
+					 "command b -- /bin/false\n"), 0);
 	proto_cmd.conf->summary(conft_mconf(&c, &proto_cmd), sum, sizeof sum);
 	ck_assert_str_eq(sum, "2 commands");
 	conf_free(&c);
@@ -110,12 +110,15 @@ START_TEST(command_errors)
 	conft_bad("command x args=99999 -- /bin/true\n", 1, "bad value");
 	conft_bad("command x -- true\n", 1, "absolute path");
 	conft_bad("command help -- /bin/true\n", 1, "builtin");
-	conft_bad("command x -- /bin/a\ncommand x -- /bin/b\n", 2,
+	conft_bad("command x -- /nonexistent/prog\n", 1,
+		  "program /nonexistent/prog: No such file or directory");
+	conft_bad("command x -- /etc/passwd\n", 1, "not an executable file");
+	conft_bad("command x -- /bin/true\ncommand x -- /bin/false\n", 2,
 		  "duplicate command");
 	conft_bad("describe x hello\n", 1, "unknown command");
-	conft_bad("command x -- /bin/a\ndescribe x a\ndescribe x b\n", 3,
+	conft_bad("command x -- /bin/true\ndescribe x a\ndescribe x b\n", 3,
 		  "duplicate describe");
-	conft_bad("command x -- /bin/a\ncommand-args x A\ncommand-args x B\n",
+	conft_bad("command x -- /bin/true\ncommand-args x A\ncommand-args x B\n",
 		  3, "duplicate command-args");
 	conft_bad("limit cmd-time 86401\n", 1,
 		  "limit cmd-time: bad value \"86401\" (1..86400 seconds)");
