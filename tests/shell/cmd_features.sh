@@ -27,7 +27,7 @@ hc() { # CONF ARGS...
 printf 'echo hi there\nfail\nsecret\nnosuch x\n' >"$T/batch"
 hc "$T/conf" batch --json <"$T/batch" >"$T/out" 2>"$T/err"
 rc=$?
-if [ "$rc" -eq 100 ] && python3 - "$T/out" <<'EOF'
+if [ "$rc" -eq 255 ] && python3 - "$T/out" <<'EOF'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 r = [json.loads(l) for l in lines]
@@ -39,7 +39,7 @@ assert a["stdout"] == "hi there\n" and a["stderr"] == "" and a["error"] is None
 assert a["status"] == 0 and isinstance(a["ms"], int), a
 assert b["exit"] == 3 and b["status"] == 3 and b["stderr"] == "oops\n", b
 assert c["exit"] is None and c["error"]["code"] == 2, c
-assert c["error"]["name"] == "permission denied" and c["status"] == 100
+assert c["error"]["name"] == "permission denied" and c["status"] == 255
 assert d["error"]["code"] == 1 and d["ms"] is None, d
 EOF
 then
@@ -76,7 +76,7 @@ hc "$T/hide.conf" run secret >"$T/out" 2>"$T/err3"
 rc=$?
 if grep -q '"name":"secret"' "$T/caps" && ! grep -q secret "$T/hcaps" &&
 	grep -q '"name":"echo"' "$T/hcaps" && ! grep -q secret "$T/help" &&
-	grep -q '^echo' "$T/help" && [ "$rc" -eq 100 ] &&
+	grep -q '^echo' "$T/help" && [ "$rc" -eq 255 ] &&
 	grep -q 'unknown command' "$T/err3"; then
 	ok "cmd-hide-forbidden: caps and help leave out secret, running it says unknown command"
 else
