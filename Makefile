@@ -180,6 +180,7 @@ UNIT_SUPPORT_test_sftp_session := tests/unit/support_sftp.c
 FUZZ_LIBS_fuzz_cmdframe := core $(MODULES) secure common
 FUZZ_LIBS_fuzz_conf := core $(MODULES) secure common
 FUZZ_LIBS_fuzz_handshake := secure common
+FUZZ_LIBS_fuzz_keys := secure common
 FUZZ_LIBS_fuzz_message := msgpipe common
 FUZZ_LIBS_fuzz_nbd := core $(MODULES) common
 FUZZ_LIBS_fuzz_sftp := core $(MODULES) common
