@@ -184,6 +184,7 @@ FUZZ_LIBS_fuzz_keys := secure common
 FUZZ_LIBS_fuzz_message := msgpipe common
 FUZZ_LIBS_fuzz_nbd := core $(MODULES) common
 FUZZ_LIBS_fuzz_sftp := core $(MODULES) common
+FUZZ_LIBS_fuzz_sshagent := secure common
 TOOL_LIBS_lineping := common
 TOOL_LIBS_lossylink := common
 TOOL_LIBS_mpend := common
