@@ -166,9 +166,9 @@ static int comment_names(const uint8_t *c, uint32_t n, const char *user)
  * Answer 12: be32 nkeys, then string key blob, string comment each. The
  * first key whose comment names prefer (if any) is moved to pks[0].
  */
-static int parse_identities(const uint8_t *p, size_t n, uint8_t (*pks)[32],
-			    size_t max, const char *prefer,
-			    char err[KEYS_ERR_MAX])
+int sshagent_parse_identities(const uint8_t *p, size_t n, uint8_t (*pks)[32],
+			      size_t max, const char *prefer,
+			      char err[KEYS_ERR_MAX])
 {
 	int preferred = 0;
 	uint8_t tmp[32];
@@ -219,7 +219,7 @@ static int list_keys(const char *sock, uint8_t (*pks)[32], size_t max,
 
 	if (agent_call(sock, &req, 1, &reply, &rlen, err) < 0)
 		return -1;
-	rc = parse_identities(reply, rlen, pks, max, prefer, err);
+	rc = sshagent_parse_identities(reply, rlen, pks, max, prefer, err);
 	free(reply);
 	return rc;
 }
@@ -231,8 +231,8 @@ int sshagent_list(const char *sock, uint8_t (*pks)[32], size_t max,
 }
 
 /* Response 14: string signature blob = string "ssh-ed25519", string sig. */
-static int parse_signature(const uint8_t *p, size_t n, uint8_t sig[64],
-			   char err[KEYS_ERR_MAX])
+int sshagent_parse_signature(const uint8_t *p, size_t n, uint8_t sig[64],
+			     char err[KEYS_ERR_MAX])
 {
 	const uint8_t *blob, *t, *sg;
 	uint32_t bl, tl, sl;
@@ -285,7 +285,7 @@ int sshagent_sign(const char *sock, const uint8_t pk[32], uint8_t sig[64],
 	free(req);
 	if (rc < 0)
 		return -1;
-	rc = parse_signature(reply, rlen, sig, err);
+	rc = sshagent_parse_signature(reply, rlen, sig, err);
 	free(reply);
 	/* A confused or hostile agent must not yield a bad handshake. */
 	if (rc == 0 && crypto_sign_verify_detached(sig, m, n, pk) != 0) {

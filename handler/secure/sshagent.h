@@ -43,4 +43,17 @@ int sshagent_identity_for(struct secure_identity *id, const char *sock,
 			  const uint8_t *want_pk, const char *user,
 			  char err[KEYS_ERR_MAX]);
 
+/*
+ * The reply parsers, from memory (a reply body: type byte first, without
+ * the be32 length), for tests and the fuzzer. The identities answer (12)
+ * fills pks as sshagent_list does, moving the first key whose comment
+ * names prefer (may be NULL) to pks[0]; the sign response (14) gives the
+ * 64-byte ed25519 signature, unverified. -1 with err filled.
+ */
+int sshagent_parse_identities(const uint8_t *p, size_t n, uint8_t (*pks)[32],
+			      size_t max, const char *prefer,
+			      char err[KEYS_ERR_MAX]);
+int sshagent_parse_signature(const uint8_t *p, size_t n, uint8_t sig[64],
+			     char err[KEYS_ERR_MAX]);
+
 #endif
