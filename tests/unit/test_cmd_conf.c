@@ -24,7 +24,7 @@ START_TEST(command_items)
 		"-- /bin/grep -n -e\n"
 		"describe grep search the payload   for a pattern\n"
 		"command-args grep PATTERN [FILE...]\n"
-		"command up payload=2M -- /bin/up\n"
+		"command up payload=2M -- /bin/true\n"
 		"cmd-hide-forbidden yes\n"
 		"limit requests 8\n"
 		"limit args 10\n"
