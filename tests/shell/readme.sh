@@ -22,7 +22,7 @@ check "README: handler -n accepts the conf" handler -n -f "$E/handler.conf"
 
 port=$(free_port)
 bg sh -c "exec tcpserver 127.0.0.1 $port handler -s -f $E/handler.conf cmd 2>$T/server.log"
-wait_tcp 127.0.0.1 "$port" 2>/dev/null || wait_until sh -c "ss -ltn | grep -q :$port"
+wait_tcp "$port"
 out=$(limit 10 tcpclient 127.0.0.1 "$port" handler-client -u alice -p "$E/server_key.pub" run echo hello 2>/dev/null)
 check "README: tcpclient ... run echo hello" test "$out" = hello
 out=$(echo streamed | limit 10 tcpclient 127.0.0.1 "$port" handler-client -u alice -p "$E/server_key.pub" run -i cat 2>/dev/null)
