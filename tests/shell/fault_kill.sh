@@ -34,8 +34,12 @@ serve() {
 }
 # The handler's pid, from tcpserver's "pid N from" line.
 hpid() { sed -n 's/^tcpserver: pid \([0-9]*\) from.*/\1/p' "$1" | tail -n 1; }
-# within SECS FILE: tcpserver logged the handler's end within SECS seconds
-ended() { grep -a -q '^tcpserver: end ' "$1"; }
+# within SECS FILE: tcpserver logged the end of every handler it started
+# (wait_tcp's probe started one too) within SECS seconds.
+ended() {
+	[ "$(grep -a -c '^tcpserver: end ' "$1")" -ge \
+		"$(grep -a -c '^tcpserver: pid ' "$1")" ]
+}
 within() {
 	_i=0
 	while [ $_i -lt $(($1 * 20)) ]; do
