@@ -9,6 +9,9 @@ import random
 import socket
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tap import case, finish  # noqa: E402
 import time
 
 import nbd
@@ -16,26 +19,8 @@ import nbd
 HANDLER, T, BIG = sys.argv[1], sys.argv[2], int(sys.argv[3])
 IMG = os.path.join(T, "disk.img")
 MiB = 1 << 20
-failed = 0
 
 
-def ok(name, cond, why=""):
-    global failed
-    if cond:
-        print("ok " + name, flush=True)
-    else:
-        failed += 1
-        print("not ok %s%s" % (name, " # " + why if why else ""), flush=True)
-
-
-def case(name, fn):
-    """Runs fn; an exception is a failure with its text."""
-    try:
-        r = fn()
-    except Exception as e:  # any error is this case's failure
-        ok(name, False, "%s: %s" % (type(e).__name__, e))
-        return
-    ok(name, r is None or r is True, "" if r in (None, True) else str(r))
 
 
 def make_image(size, data=()):
@@ -323,4 +308,4 @@ case("libnbd_errors_keep_connection_simple", errors_keep_connection(False))
 case("libnbd_read_only", read_only)
 case("libnbd_exit_status_after_disc", exit_status)
 case("libnbd_opt_mode_list_info_go", opt_mode)
-sys.exit(3 if failed else 0)
+finish()

@@ -11,35 +11,17 @@ import stat
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tap import case, finish, ok  # noqa: E402
+
 import paramiko
 from paramiko.py3compat import long
 from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 
 ROOT, BIG = sys.argv[1], int(sys.argv[2])
 ARGV = sys.argv[3:]
-failed = 0
 
 
-def ok(name, cond, why=""):
-    global failed
-    if cond:
-        print("ok " + name, flush=True)
-    else:
-        failed += 1
-        print("not ok %s%s" % (name, " # " + why if why else ""), flush=True)
-
-
-def case(name, fn):
-    """Runs fn; an exception is a failure with its text."""
-    try:
-        r = fn()
-    except Exception as e:  # any error is this case's failure
-        ok(name, False, "%s: %s" % (type(e).__name__, e))
-        return
-    if r is None or r is True:
-        ok(name, True)
-    else:
-        ok(name, False, str(r))
 
 
 class PipeSock:
@@ -494,4 +476,4 @@ maybe_unsupported("paramiko_copy_data", copy_data)
 c.close()
 rc = sock.wait()
 ok("paramiko_server_exit", rc == 0, "server exit status %s" % rc)
-sys.exit(3 if failed else 0)
+finish()

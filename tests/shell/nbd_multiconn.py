@@ -12,8 +12,10 @@
 import mmap
 import os
 import re
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tap import finish, ok  # noqa: E402
 
 import nbd
 
@@ -21,16 +23,7 @@ HANDLER, T = sys.argv[1], sys.argv[2]
 IMG = os.path.join(T, "disk.img")
 TRACE = os.path.join(T, "b.strace")
 SIZE = 16 << 20
-failed = 0
 
-
-def ok(name, cond, why=""):
-    global failed
-    if cond:
-        print("ok " + name, flush=True)
-    else:
-        failed += 1
-        print("not ok %s%s" % (name, " # " + why if why else ""), flush=True)
 
 
 def dirty_kib():
@@ -100,4 +93,4 @@ ok("multiconn_b_called_fdatasync", len(calls) >= 2 and
 with open(IMG, "rb") as f:
     f.seek(4 << 20)
     ok("multiconn_file_has_a_write", f.read(len(data)) == data)
-sys.exit(3 if failed else 0)
+finish()

@@ -11,6 +11,9 @@ import socket
 import struct
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tap import case, finish  # noqa: E402
 import time
 
 HANDLER, T = sys.argv[1], sys.argv[2]
@@ -24,25 +27,8 @@ UNSUP, POLICY, INVALID, UNKNOWN, TOO_BIG = E + 1, E + 2, E + 3, E + 6, E + 9
 O_EXPORT_NAME, O_ABORT, O_LIST, O_STARTTLS, O_INFO, O_GO = 1, 2, 3, 5, 6, 7
 O_SR, O_LIST_META, O_SET_META = 8, 9, 10
 C_READ, C_WRITE, C_DISC, C_FLUSH, C_TRIM, C_CACHE, C_ZERO, C_BS = range(8)
-failed = 0
 
 
-def ok(name, cond, why=""):
-    global failed
-    if cond:
-        print("ok " + name, flush=True)
-    else:
-        failed += 1
-        print("not ok %s%s" % (name, " # " + why if why else ""), flush=True)
-
-
-def case(name, fn):
-    try:
-        r = fn()
-    except Exception as e:  # any error is this case's failure
-        ok(name, False, "%s: %s" % (type(e).__name__, e))
-        return
-    ok(name, r is None or r is True, "" if r in (None, True) else str(r))
 
 
 class Server:
@@ -368,4 +354,4 @@ case("raw_abort_gets_ack", abort_waits_for_ack)
 case("raw_negotiation_deadline_exit_111", negotiation_deadline)
 case("raw_eof_without_disc_exit_0", eof_without_disc)
 case("raw_client_stops_reading_idle_exit_111", stops_reading)
-sys.exit(3 if failed else 0)
+finish()
