@@ -7,6 +7,8 @@
 #   wait_until CMD...           polls CMD until it succeeds (10 s at most)
 #   wait_sock PATH              waits for a unix socket to appear (10 s)
 #   wait_lines FILE PATTERN N   waits for N lines matching PATTERN (20 s)
+#   run_ok NAME CMD...          ok if CMD exits 0 within 60 s (its output
+#                               in $T/out, its tail in the failure line)
 #   limit SECONDS CMD...        CMD killed after SECONDS (exit 124)
 #   newkey NAME                 an OpenSSH ed25519 key pair $T/NAME(.pub)
 #   publine FILE.pub            its "ssh-ed25519 AAAA..." part, for conf
@@ -102,6 +104,15 @@ wait_lines() { # FILE PATTERN N
 		_w=$((_w + 1))
 	done
 	return 1
+}
+run_ok() {
+	_n=$1
+	shift
+	if limit 60 "$@" >"$T/out" 2>&1; then
+		ok "$_n"
+	else
+		fail "$_n" "exit $?: $(tail -n 3 "$T/out" | tr '\n' ' ')"
+	fi
 }
 sha() { sha256sum "$@" | cut -d' ' -f1; }
 newkey() { ssh-keygen -q -t ed25519 -N '' -C "$1@test" -f "$T/$1" </dev/null || exit 111; }

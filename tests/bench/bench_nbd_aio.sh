@@ -47,13 +47,6 @@ os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$COLD"
 	[ -w /proc/sys/vm/drop_caches ] && echo 3 >/proc/sys/vm/drop_caches
 	return 0
 }
-wait_sock() {
-	_i=0
-	while [ ! -S "$1" ] && [ $_i -lt 200 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-}
 
 # One unixserver per (contender, image); unixserver runs a program without
 # arguments, so each gets a script.

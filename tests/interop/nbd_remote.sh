@@ -30,16 +30,6 @@ image() {
 	head -c 1M /dev/urandom | dd of="$1" bs=1M seek=1 conv=notrunc 2>/dev/null
 	head -c 64K /dev/urandom | dd of="$1" bs=64K seek=144 conv=notrunc 2>/dev/null
 }
-# run NAME CMD...: ok when CMD exits 0 within 60 s; its output in $T/out.
-run() {
-	_n=$1
-	shift
-	if limit 60 "$@" >"$T/out" 2>&1; then
-		ok "$_n"
-	else
-		fail "$_n" "exit $?: $(tail -n 3 "$T/out" | tr '\n' ' ')"
-	fi
-}
 # refused NAME WHAT CMD...: ok when CMD fails within 60 s saying WHAT.
 refused() {
 	_n=$1 _w=$2
@@ -73,13 +63,13 @@ bg unixserver -- "$S1" curvecpclient nbd.local "$PK" 127.0.0.1 "$UDP" $Z \
 	"$MP" -c sh -c 'exec socat - FD:6!!FD:7' 2>"$T/ccp-client.log"
 wait_sock "$S1" || fail "curvecp: local socket never appeared"
 U1="nbd+unix:///?socket=$S1"
-run "curvecp: qemu-img compare with the original" \
+run_ok "curvecp: qemu-img compare with the original" \
 	qemu-img compare -f raw -F raw "$T/ccp.orig" "$U1"
-run "curvecp: qemu-io write pattern and flush" \
+run_ok "curvecp: qemu-io write pattern and flush" \
 	qemu-io -f raw "$U1" -c "write -P 0xab $((4 * MiB)) 256k" -c flush
 check "curvecp: the pattern is in the file" \
 	pattern "$T/ccp.img" $((4 * MiB)) 262144 ab
-run "curvecp: nbdinfo --map" nbdinfo --map "$U1"
+run_ok "curvecp: nbdinfo --map" nbdinfo --map "$U1"
 check "curvecp: the map shows the data and the holes" \
 	grep -q "1048576 *1048576 *0 *data" "$T/out"
 check "curvecp: three sessions, each ended with exit 0" \
@@ -111,17 +101,17 @@ for u in alice bob; do
 done
 UA="nbd+unix:///vm?socket=$T/alice.sock"
 UB="nbd+unix:///iso?socket=$T/bob.sock"
-run "secure: nbdinfo --list shows alice both exports" \
+run_ok "secure: nbdinfo --list shows alice both exports" \
 	nbdinfo --list "nbd+unix:///?socket=$T/alice.sock"
 check "secure: ...with the description" \
 	grep -q "the virtual machine's disk" "$T/out"
-run "secure: qemu-img compare vm with the original" \
+run_ok "secure: qemu-img compare vm with the original" \
 	qemu-img compare -f raw -F raw "$T/vm.orig" "$UA"
-run "secure: alice writes and flushes" \
+run_ok "secure: alice writes and flushes" \
 	qemu-io -f raw "$UA" -c "write -P 0xcd $((6 * MiB)) 128k" -c flush
 check "secure: alice's pattern is in the file" \
 	pattern "$T/vm.img" $((6 * MiB)) 131072 cd
-run "secure: qemu-img convert iso for bob" \
+run_ok "secure: qemu-img convert iso for bob" \
 	qemu-img convert -f raw -O raw "$UB" "$T/iso.copy"
 check "secure: bob's copy equals the export" cmp -s "$T/iso.copy" "$T/iso.img"
 refused "secure: bob cannot write (read-only export and permission)" \

@@ -27,16 +27,6 @@ truncate -s 64M "$IMG"
 head -c 2M /dev/urandom | dd of="$IMG" bs=1M seek=1 conv=notrunc 2>/dev/null
 head -c 64K /dev/urandom | dd of="$IMG" bs=64K seek=640 conv=notrunc 2>/dev/null
 
-# run NAME CMD...: ok when CMD exits 0; its output is in $T/out.
-run() {
-	_n=$1
-	shift
-	if limit 60 "$@" >"$T/out" 2>&1; then
-		ok "$_n"
-	else
-		fail "$_n" "exit $?: $(tail -n 3 "$T/out" | tr '\n' ' ')"
-	fi
-}
 # Waits until no superserver has a child left, so every session so far
 # has logged its end (each runs in its own process group: bg in lib.sh).
 settle() {
@@ -59,11 +49,11 @@ GROUPS_=$T_LASTPID
 wait_sock "$SOCK" || fail unixserver_listens
 U="nbd+unix:///?socket=$SOCK"
 
-run nbdinfo_list nbdinfo --list "$U"
+run_ok nbdinfo_list nbdinfo --list "$U"
 check nbdinfo_list_export grep -q 'export="disk.img"' "$T/out"
 check nbdinfo_list_multi_conn grep -q 'can_multi_conn: true' "$T/out"
 
-run nbdinfo_json nbdinfo --json "$U"
+run_ok nbdinfo_json nbdinfo --json "$U"
 check nbdinfo_json_fields "$PY" -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -74,15 +64,15 @@ assert "base:allocation" in e["contexts"], e
 assert e["block_size_maximum"] == 32 << 20 and e["can_fast_zero"], e
 ' "$T/out"
 
-run nbdinfo_map nbdinfo --map "$U"
+run_ok nbdinfo_map nbdinfo --map "$U"
 # offset length type: data exactly where it was written.
 awk '{print $1, $2, $3}' "$T/out" >"$T/map"
 printf '0 1048576 3\n1048576 2097152 0\n3145728 38797312 3\n41943040 65536 0\n42008576 25100288 3\n' >"$T/map.want"
 check nbdinfo_map_extents cmp -s "$T/map" "$T/map.want"
 
-run qemu_img_info qemu-img info --output=json "$U"
+run_ok qemu_img_info qemu-img info --output=json "$U"
 check qemu_img_info_size grep -q '"virtual-size": 67108864' "$T/out"
-run qemu_img_map qemu-img map --output=json -f raw "$U"
+run_ok qemu_img_map qemu-img map --output=json -f raw "$U"
 check qemu_img_map_data sh -c "grep -c '\"data\": true' '$T/out' | grep -qx 2"
 
 # nbdcopy out and back in, with hashes; nbdcopy opens 4 connections to a
@@ -90,24 +80,24 @@ check qemu_img_map_data sh -c "grep -c '\"data\": true' '$T/out' | grep -qx 2"
 # the number of CPUs).
 settle
 before=$(grep -c 'protocol=nbd' "$LOG")
-run nbdcopy_out nbdcopy --threads=4 --connections=4 "$U" "$T/out.raw"
+run_ok nbdcopy_out nbdcopy --threads=4 --connections=4 "$U" "$T/out.raw"
 check nbdcopy_out_hash [ "$(sha "$T/out.raw")" = "$(sha "$IMG")" ]
 settle
 conns=$(($(grep -c 'protocol=nbd' "$LOG") - before))
 check "nbdcopy_used_several_connections ($conns)" [ "$conns" -ge 4 ]
 truncate -s 64M "$T/src.raw"
 head -c 5M /dev/urandom | dd of="$T/src.raw" bs=1M seek=20 conv=notrunc 2>/dev/null
-run nbdcopy_in nbdcopy "$T/src.raw" "$U"
+run_ok nbdcopy_in nbdcopy "$T/src.raw" "$U"
 check nbdcopy_in_hash [ "$(sha "$T/src.raw")" = "$(sha "$IMG")" ]
 
-run qemu_img_convert_out qemu-img convert -f raw -O raw "$U" "$T/conv.raw"
-run qemu_img_compare_out qemu-img compare -f raw -F raw "$T/conv.raw" "$U"
+run_ok qemu_img_convert_out qemu-img convert -f raw -O raw "$U" "$T/conv.raw"
+run_ok qemu_img_compare_out qemu-img compare -f raw -F raw "$T/conv.raw" "$U"
 head -c 3M /dev/urandom | dd of="$T/src.raw" bs=1M seek=50 conv=notrunc 2>/dev/null
-run qemu_img_convert_in qemu-img convert -n -f raw -O raw "$T/src.raw" "$U"
-run qemu_img_compare_in qemu-img compare -f raw -F raw "$T/src.raw" "$U"
+run_ok qemu_img_convert_in qemu-img convert -n -f raw -O raw "$T/src.raw" "$U"
+run_ok qemu_img_compare_in qemu-img compare -f raw -F raw "$T/src.raw" "$U"
 check qemu_img_convert_in_hash [ "$(sha "$T/src.raw")" = "$(sha "$IMG")" ]
 
-run qemu_io_patterns qemu-io -f raw "$U" \
+run_ok qemu_io_patterns qemu-io -f raw "$U" \
 	-c 'write -P 0xab 0 1M' -c 'read -P 0xab 0 1M' \
 	-c 'write -P 0xcd -f 3M 64k' -c 'read -P 0xcd 3M 64k' \
 	-c 'discard 1M 1M' -c 'write -z 2M 1M' -c 'read -P 0 2M 1M' \
@@ -122,9 +112,9 @@ GROUPS_="$GROUPS_ $T_LASTPID"
 wait_sock "$SOCK2" || fail socat_listens
 U2="nbd+unix:///?socket=$SOCK2"
 sum=$(sha "$IMG")
-run socat_ro_info nbdinfo "$U2"
+run_ok socat_ro_info nbdinfo "$U2"
 check socat_ro_flag grep -q 'is_read_only: true' "$T/out"
-run socat_ro_read qemu-io -r -f raw "$U2" -c 'read -P 0xab 0 64k'
+run_ok socat_ro_read qemu-io -r -f raw "$U2" -c 'read -P 0xab 0 64k'
 if limit 30 qemu-io -f raw "$U2" -c 'write -P 1 0 4k' >"$T/out" 2>&1 &&
 	! grep -qi 'permission\|read-only\|denied' "$T/out"; then
 	fail socat_ro_write_refused "$(tr '\n' ' ' <"$T/out")"
@@ -138,16 +128,16 @@ PORT=$(free_port)
 bg tcpserver -q -R -H -l 0 127.0.0.1 "$PORT" "$BIN/handler" nbd "$IMG" 2>>"$LOG"
 GROUPS_="$GROUPS_ $T_LASTPID"
 wait_tcp "$PORT" || fail tcpserver_listens
-run tcpserver_qemu_img_info qemu-img info "nbd://127.0.0.1:$PORT"
+run_ok tcpserver_qemu_img_info qemu-img info "nbd://127.0.0.1:$PORT"
 check tcpserver_size grep -q '67108864 bytes' "$T/out"
-run tcpserver_nbdinfo nbdinfo "nbd://127.0.0.1:$PORT"
+run_ok tcpserver_nbdinfo nbdinfo "nbd://127.0.0.1:$PORT"
 check tcpserver_peer_logged grep -q 'via=TCP' "$LOG"
 
 # libnbd's "[ SERVER ]" form: the tool starts handler with a listening
 # socket (systemd socket activation, LISTEN_FDS), handler serves it.
-run activation_nbdinfo nbdinfo -- [ "$BIN/handler" nbd "$IMG" ]
+run_ok activation_nbdinfo nbdinfo -- [ "$BIN/handler" nbd "$IMG" ]
 check activation_nbdinfo_size grep -q 'export-size: 67108864' "$T/out"
-run activation_nbdcopy nbdcopy -- [ "$BIN/handler" nbd -r "$IMG" ] "$T/act.raw"
+run_ok activation_nbdcopy nbdcopy -- [ "$BIN/handler" nbd -r "$IMG" ] "$T/act.raw"
 check activation_nbdcopy_hash [ "$(sha "$T/act.raw")" = "$(sha "$IMG")" ]
 
 settle

@@ -60,14 +60,12 @@ limit 20 "$HC" -k "$T/alice" -u alice -p "$T/server.pub" \
 	--exec "echo \$\$ >$T/hdpid; exec $HD -s -f $T/conf cmd 2>>$T/server.log" \
 	run long >"$T/out" 2>"$T/err" &
 client=$!
-i=0
-while [ $i -lt 200 ] && ! [ -s "$T/longpid" ]; do sleep 0.05; i=$((i + 1)); done
+wait_until test -s "$T/longpid"
 hd=$(cat "$T/hdpid" 2>/dev/null)
 long=$(cat "$T/longpid" 2>/dev/null)
 [ -n "$hd" ] && kill -TERM "$hd"
 wait $client
-i=0
-while [ $i -lt 200 ] && ! grep -q ' done ' "$T/server.log"; do sleep 0.05; i=$((i + 1)); done
+wait_until grep -q ' done ' "$T/server.log"
 if [ -n "$long" ] && ! kill -0 "$long" 2>/dev/null &&
 	grep -q 'signal SIGTERM' "$T/server.log" &&
 	grep -q ' done .*signal exit=111' "$T/server.log"; then

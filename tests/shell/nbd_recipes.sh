@@ -18,15 +18,6 @@ truncate -s 8M "$IMG"
 head -c 1M /dev/urandom | dd of="$IMG" bs=1M seek=2 conv=notrunc 2>/dev/null
 : >"$T/conf"
 
-run() { # NAME CMD...: ok when CMD exits 0 within 60 s
-	_n=$1
-	shift
-	if limit 60 "$@" >"$T/out" 2>&1; then
-		ok "$_n"
-	else
-		fail "$_n" "exit $?: $(tail -n 3 "$T/out" | tr '\n' ' ')"
-	fi
-}
 # The 64 KiB at OFF of the image hold only byte value HEX.
 pattern() { # OFF HEX
 	[ "$(dd if="$IMG" bs=64K skip=$(($1 / 65536)) count=1 2>/dev/null |
@@ -38,10 +29,10 @@ S1=$T/u.sock
 SOCKET=$S1 HANDLER=$H HANDLER_OPTS="-f $T/conf" NBD_ARGS=$IMG \
 	bg sh conf/unixserver-nbd.run >"$T/u.log"
 wait_sock "$S1" || fail "unixserver: socket never appeared"
-run "unixserver: qemu-io writes a pattern and flushes" \
+run_ok "unixserver: qemu-io writes a pattern and flushes" \
 	qemu-io -f raw "nbd+unix:///?socket=$S1" -c "write -P 0x5a $MiB 64k" -c flush
 check "unixserver: the pattern is in the image" pattern $MiB 5a
-run "unixserver: qemu-img compare" \
+run_ok "unixserver: qemu-img compare" \
 	qemu-img compare -f raw -F raw "$IMG" "nbd+unix:///?socket=$S1"
 check "unixserver: both sessions ended with exit 0" \
 	wait_lines "$T/u.log" "done .*protocol=nbd .*exit=0" 2
@@ -51,7 +42,7 @@ port=$(free_port)
 IP=127.0.0.1 PORT=$port HANDLER=$H HANDLER_OPTS="-f $T/conf" \
 	PROTOCOL=nbd PROTOCOL_ARGS=$IMG bg sh conf/tcpserver.run >"$T/t.log"
 wait_tcp "$port"
-run "tcpserver: qemu-io over nbd://" \
+run_ok "tcpserver: qemu-io over nbd://" \
 	qemu-io -f raw "nbd://127.0.0.1:$port" -c "write -P 0xa5 $((3 * MiB)) 64k" \
 	-c "read -P 0xa5 $((3 * MiB)) 64k" -c flush
 check "tcpserver: the pattern is in the image" pattern $((3 * MiB)) a5
@@ -69,7 +60,7 @@ SA=$T_LASTPID
 wait_sock "$S3" || fail "systemd: socket never appeared"
 # nbdcopy opens several connections (two for an image this small): one
 # child each.
-run "systemd: nbdcopy out over several connections" \
+run_ok "systemd: nbdcopy out over several connections" \
 	nbdcopy -C 4 "nbd+unix:///?socket=$S3" "$T/copy.img"
 check "systemd: the copy equals the image" cmp -s "$T/copy.img" "$IMG"
 check "systemd: a child per connection, each ended with exit 0" \
