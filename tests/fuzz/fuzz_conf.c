@@ -1,6 +1,6 @@
 /* libFuzzer harness: conf_parse() on arbitrary bytes must never crash,
  * leak, or accept a file and then fail a lookup on it, in the core or in a
- * module's conf. */
+ * module's conf (cmd, sftp, nbd). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -8,10 +8,12 @@
 #include "cmd_conf.h"
 #include "core.h"
 #include "log.h"
+#include "nbd_conf.h"
 #include "sftp_conf.h"
 
 extern const struct protocol proto_cmd;
 extern const struct protocol proto_sftp;
+extern const struct protocol proto_nbd;
 
 static void check_cmd(const struct cmd_conf *cc)
 {
@@ -34,6 +36,26 @@ static void check_sftp(const struct conf *c, const struct sftp_conf *sc)
 		__builtin_trap();
 }
 
+/* Every accepted export is found again by its own name, has a path and
+ * a non-empty name, and the first one is also the default (""). */
+static void check_nbd(const struct conf *c, const struct nbd_conf *nc)
+{
+	const struct nbd_exports *x = &nc->exports;
+
+	for (size_t i = 0; i < x->n; i++) {
+		const char *name = x->e[i].name;
+
+		if (!name || !name[0] || !x->e[i].path || !x->e[i].path[0] ||
+		    nbd_exports_find(x, (const uint8_t *)name,
+				     strlen(name)) != (int)i)
+			__builtin_trap();
+	}
+	if (x->n && nbd_exports_find(x, (const uint8_t *)"", 0) != 0)
+		__builtin_trap();
+	for (size_t i = 0; i < c->nusers && x->n; i++)
+		(void)nbd_access(&c->users[i], &x->e[0]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		check_cmd(conf_module_conf(&c, &proto_cmd));
 		check_sftp(&c, conf_module_conf(&c, &proto_sftp));
+		check_nbd(&c, conf_module_conf(&c, &proto_nbd));
 		conf_free(&c);
 	} else if (strncmp(c.error, "fuzz:", 5) != 0) {
 		__builtin_trap();
