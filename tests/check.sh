@@ -63,7 +63,7 @@ for b in "$@"; do
 done
 if [ -d build-fuzz/fuzz ]; then
 	echo "### short fuzz runs"
-	count_script build-fuzz tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-10}"
+	count_script build-fuzz tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-5}"
 fi
 if [ -s "$failures" ]; then
 	# Repeated here so that the tail of a long CI log names what failed.

@@ -47,9 +47,10 @@ sane() { # NAME RC ERRFILE
 }
 
 # --- bad bytes on fd 8 --------------------------------------------------
-# The input arrives through a pipe that stays open a moment after the
-# bytes, then ends (curvecpserver gone). Each role must log, survive and
-# exit by itself.
+# The input arrives through a pipe that stays open after the bytes until
+# msgpipe has logged what it made of them, then ends (curvecpserver gone).
+# Each role must log, survive and exit by itself. A truncated message is
+# only known at the end, so that pipe ends at once.
 badfeed() { # ROLE KIND
 	role=$1 kind=$2
 	"$GEN" "$kind" 42 >"$T/in.$kind" || { fail "msggen $kind"; return; }
@@ -58,7 +59,11 @@ badfeed() { # ROLE KIND
 	else
 		set -- "$MSGPIPE" -c "$EP" -i 6 -o 7 -r "$T/got"
 	fi
-	{ cat "$T/in.$kind"; sleep 1; } | limit 20 "$@" 8<&0 9>"$T/out" 2>"$T/err"
+	rm -f "$T/err"
+	{
+		cat "$T/in.$kind"
+		[ "$kind" = trunc ] || wait_until grep -q '^msgpipe: ' "$T/err"
+	} | limit 20 "$@" 8<&0 9>"$T/out" 2>"$T/err"
 	rc=$?
 	name="$role: fd 8 $kind"
 	sane "$name" $rc "$T/err" || return
@@ -101,7 +106,8 @@ fi
 
 # Noise must not flood the log: at most a line per bad byte is tolerable,
 # but the 64 KB of noise should not take more than a few seconds.
-{ "$GEN" random 7; "$GEN" random 8; sleep 1; } |
+rm -f "$T/err"
+{ "$GEN" random 7; "$GEN" random 8; wait_until grep -q '^msgpipe: ' "$T/err"; } |
 	limit 20 "$MSGPIPE" "$EP" 8<&0 9>/dev/null 2>"$T/err"
 rc=$?
 sane "128 KB of noise" $rc "$T/err" && ok "128 KB of noise: exit $rc, $(wc -l <"$T/err") log lines"
