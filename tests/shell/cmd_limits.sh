@@ -26,13 +26,11 @@ hc() { # SECONDS ARGS...
 }
 # started: waits (at most 10 s) until the server has started the command,
 # so that a signal or a kill lands while it runs, whatever the load.
-started() {
-	_i=0
-	while [ $_i -lt 100 ] && ! grep -q 'command=later id=1 started' "$T/server.log"; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-}
+started() { wait_until grep -q 'command=later id=1 started' "$T/server.log"; }
+# gone PATTERN: no process left whose command line holds PATTERN. The
+# marker files are touched by the commands' own shells: once those are
+# gone, a marker that is absent stays absent (no fixed wait needed).
+gone() { ! pgrep -f "$1" >/dev/null; }
 show() {
 	echo "# exit $rc after ${secs}s; stderr: $(head -c 400 "$T/err" | tr '\n' '|')" >&2
 }
@@ -70,7 +68,7 @@ start=$(date +%s)
 hc 20 run bgjob >"$T/out" 2>"$T/err"
 rc=$?
 secs=$(($(date +%s) - start))
-sleep 2
+wait_until gone "$T/bgmark"
 if [ "$rc" -eq 255 ] && [ "$(cat "$T/out")" = started ] && [ ! -e "$T/bgmark" ] &&
 	grep -qiE 'time limit' "$T/err"; then
 	ok "time limit on a background job: group stopped, exit 255 in ${secs}s"
@@ -123,7 +121,7 @@ else
 	rc=$?
 fi
 secs=$(($(date +%s) - start))
-sleep 2
+wait_until gone "$T/marker"
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ ! -e "$T/marker" ] && grep -qi cancel "$T/server.log" "$T/err"; then
 	ok "SIGINT cancels the request: command stopped, client exit $rc in ${secs}s"
 else
@@ -143,7 +141,7 @@ pid=$!
 started
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
-sleep 2.5
+wait_until gone "$T/marker"
 if [ ! -e "$T/marker" ] && grep -q truncated "$T/server.log"; then
 	ok "client vanished: truncation logged, its command stopped"
 else
