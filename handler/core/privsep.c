@@ -6,10 +6,13 @@
  *              fd 0: its only input is the handshake child's socket, a few
  *              fixed-size requests it bounds before reading.
  *   handshake  the run-as account. Runs the secure handshake on fds 0/1
- *              without the private key: the one signature it needs (the
- *              server hello's) is made by the monitor. Once the client is
- *              authenticated it hands the stream (keys, buffered bytes) to
- *              the monitor and exits without touching the fds again.
+ *              without the private key: it forwards the client hello, and
+ *              the monitor makes and signs the server hello itself. Once
+ *              the client is authenticated it hands the stream (keys,
+ *              buffered bytes) to the monitor and exits without touching
+ *              the fds again. The monitor believes none of it: it checks
+ *              the state against the hellos it made and the user's
+ *              signature against the conf before any session starts.
  *   session    the user's account (account=, else run-as), forked by the
  *              monitor after the key was wiped: the module runs here.
  *
@@ -39,10 +42,9 @@
 #include "secure_handoff.h"
 
 /* Requests from the handshake child, each a type byte then its fields. */
-#define PS_SIGN 'S'     /* be32 n, n bytes to sign; answer: 64 bytes */
+#define PS_HELLO 'C'    /* the client hello; answer: SECURE_HANDOFF_REPLY */
 #define PS_HANDOFF 'H'  /* be32 x4 lengths, be64 x2 counters, the parts */
 #define PS_HANDOFF_HDR (4 * 4 + 8 * 2)
-#define PS_SIGN_MAX 128
 /* transport.c's raw buffers hold no more than this. */
 #define PS_RAW_MAX (TRANSPORT_RAW_FRAMES * (SECURE_FRAME_MAX + 1024u))
 
@@ -136,22 +138,22 @@ static int child_tied(pid_t monitor)
 	return 0;
 }
 
-/* The handshake child's identity: the server's public key, signatures
- * from the monitor. */
-static int proxy_sign(void *ctx, uint8_t sig[64], const uint8_t *m,
-		      size_t n)
+/* The handshake child's identity: the server's public key; the server
+ * hello, signature and stream keys from the monitor. */
+static int proxy_hello(void *ctx, const uint8_t *ch, size_t n,
+		       uint8_t *reply, size_t nreply)
 {
 	const struct privsep *ps = ctx;
-	uint8_t hdr[5];
+	uint8_t type = PS_HELLO;
 
-	if (n > PS_SIGN_MAX)
+	if (n != SECURE_HANDOFF_HELLO_LEN ||
+	    nreply != SECURE_HANDOFF_REPLY_LEN)
 		return -1;
-	hdr[0] = PS_SIGN;
-	be32_put(hdr + 1, (uint32_t)n);
-	if (fd_write_all(ps->fd, hdr, sizeof hdr) < 0 ||
-	    fd_write_all(ps->fd, m, n) < 0)
+	if (fd_write_all(ps->fd, &type, 1) < 0 ||
+	    fd_write_all(ps->fd, ch, n) < 0)
 		return -1;
-	return fd_read_full(ps->fd, sig, 64) == 64 ? 0 : -1;
+	return fd_read_full(ps->fd, reply, nreply) == (ssize_t)nreply ? 0
+								     : -1;
 }
 
 /* Exit code of a child: its own, or 111 when a signal ended it. */
@@ -179,31 +181,42 @@ static int handshake_child(struct privsep *ps, const struct conf *c,
 		ps->code = child_tied(monitor);
 	if (ps->code)
 		return PRIVSEP_DONE;
-	ps->proxy.sign = proxy_sign;
+	ps->proxy.server_hello = proxy_hello;
 	ps->proxy.ctx = ps;
 	log_debug("privsep: handshake as %s (uid %u)", c->run_as,
 		  (unsigned)getuid());
 	return PRIVSEP_HANDSHAKE;
 }
 
-/* One PS_SIGN request: the server hello's signature, once. */
-static int monitor_sign(int fd, const struct secure_identity *id,
-			int *signed_once)
+/*
+ * One PS_HELLO request, once per connection: the monitor makes the server
+ * hello itself (its own ephemeral key and random, the digest it signs
+ * computed here over a client hello it checked) and keeps the record
+ * that the handoff is verified against.
+ */
+static int monitor_hello(int fd, const struct conf *c,
+			 const struct secure_identity *id,
+			 struct secure **rec)
 {
-	uint8_t len[4], m[PS_SIGN_MAX], sig[64];
-	uint32_t n;
+	uint8_t ch[SECURE_HANDOFF_HELLO_LEN], reply[SECURE_HANDOFF_REPLY_LEN];
+	char err[256];
+	int rc;
 
-	if (fd_read_full(fd, len, sizeof len) != sizeof len)
+	if (*rec) {
+		log_error("privsep: a second server hello was asked for");
 		return -1;
-	n = be32_get(len);
-	if (*signed_once || n > sizeof m ||
-	    fd_read_full(fd, m, n) != (ssize_t)n ||
-	    !secure_handoff_server_sigmsg(m, n))
+	}
+	if (fd_read_full(fd, ch, sizeof ch) != sizeof ch)
 		return -1;
-	*signed_once = 1;
-	if (id->sign(id->ctx, sig, m, n) != 0)
+	*rec = secure_handoff_hello(id, c->limits.max_frame, ch, sizeof ch,
+				    reply, sizeof reply, err, sizeof err);
+	if (!*rec) {
+		log_error("privsep: %s", err);
 		return -1;
-	return fd_write_all(fd, sig, sizeof sig);
+	}
+	rc = fd_write_all(fd, reply, sizeof reply);
+	sodium_memzero(reply, sizeof reply);
+	return rc;
 }
 
 static uint8_t *read_part(int fd, size_t n)
@@ -248,6 +261,17 @@ static int monitor_handoff(int fd, struct privsep *ps)
 	if (!ps->state || !ps->raw_in || !ps->raw_out ||
 	    strlen(ps->user) != nuser)
 		return -1;
+	return 0;
+}
+
+/* The monitor's own view of the conf's users, for the verification. */
+static int monitor_lookup(void *ctx, const char *name, uint8_t pk[32])
+{
+	const struct conf_user *u = conf_user_find(ctx, name);
+
+	if (!u)
+		return -1;
+	memcpy(pk, u->pk, 32);
 	return 0;
 }
 
@@ -296,20 +320,47 @@ static int monitor_session(struct privsep *ps, const struct conf *c,
 	return PRIVSEP_DONE;
 }
 
+/*
+ * The handed-over state must be the handshake the monitor made, and the
+ * user's proof must hold against the monitor's own transcript and conf:
+ * a compromised handshake process can claim nothing it cannot prove.
+ */
+static int monitor_verify(struct privsep *ps, const struct conf *c,
+			  const struct secure *rec, pid_t hs)
+{
+	char err[256];
+
+	if (secure_handoff_verify(rec, ps->state, ps->nstate, ps->user,
+				  monitor_lookup, (void *)c, err,
+				  sizeof err) == 0) {
+		log_debug("privsep: monitor verified user %s", ps->user);
+		return 0;
+	}
+	log_error("privsep: %s", err);
+	kill(hs, SIGKILL);
+	(void)wait_code(hs, "handshake");
+	privsep_free(ps);
+	ps->code = EXIT_PERM;
+	return -1;
+}
+
 static int monitor_run(struct privsep *ps, const struct conf *c,
 		       struct secure_identity *id, int fd, pid_t hs)
 {
-	int signed_once = 0;
+	struct secure *rec = NULL;
 	uint8_t type;
+	int ok;
 
 	while (fd_read_full(fd, &type, 1) == 1) {
-		if (type == PS_SIGN && monitor_sign(fd, id, &signed_once) == 0)
+		if (type == PS_HELLO && monitor_hello(fd, c, id, &rec) == 0)
 			continue;
 		if (type == PS_HANDOFF && monitor_handoff(fd, ps) == 0) {
 			close(fd);
 			/* Nothing signs for this connection any more. */
 			keys_identity_free(id);
-			return monitor_session(ps, c, hs);
+			ok = monitor_verify(ps, c, rec, hs) == 0;
+			secure_free(rec);
+			return ok ? monitor_session(ps, c, hs) : PRIVSEP_DONE;
 		}
 		log_error("privsep: bad request from the handshake process");
 		kill(hs, SIGKILL);
@@ -317,6 +368,7 @@ static int monitor_run(struct privsep *ps, const struct conf *c,
 	}
 	close(fd);
 	keys_identity_free(id);
+	secure_free(rec);
 	/* Refused, timed out, or killed: the child logged its done line. */
 	ps->code = wait_code(hs, "handshake");
 	return PRIVSEP_DONE;

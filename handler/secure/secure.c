@@ -40,7 +40,7 @@ struct secure *secure_server_new(const struct secure_identity *server,
 {
 	struct secure *s;
 
-	if (!server || !server->sign || !lookup)
+	if (!server || (!server->sign && !server->server_hello) || !lookup)
 		return NULL;
 	s = secure_alloc(1, max_frame);
 	if (!s)

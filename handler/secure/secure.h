@@ -34,6 +34,16 @@ struct secure_identity {
 	void *ctx;
 	/* Frees ctx (wiping secrets); may be NULL. See keys_identity_free(). */
 	void (*release)(void *ctx);
+	/*
+	 * Server only, optional: the key is held by another process
+	 * (handler's privilege separation, secure_handoff.h). Given the
+	 * client hello (n bytes), that process makes the whole server hello,
+	 * ephemeral key and signature included, and the two stream keys:
+	 * reply gets SECURE_HANDOFF_REPLY_LEN bytes. sign is then unused.
+	 * 0 or -1.
+	 */
+	int (*server_hello)(void *ctx, const uint8_t *client_hello, size_t n,
+			    uint8_t *reply, size_t nreply);
 };
 
 /*

@@ -23,6 +23,7 @@ int sec_tx_start(struct secure *s, struct buf *out)
 		return sec_fail(s, "no room for the stream header");
 	crypto_secretstream_xchacha20poly1305_init_push(&s->tx.st, h,
 							s->tx.key);
+	memcpy(s->tx.header, h, sizeof s->tx.header);
 	buf_commit(out, SEC_HEADERBYTES);
 	sodium_memzero(s->tx.key, sizeof s->tx.key);
 	s->tx.started = 1;
@@ -40,6 +41,7 @@ int sec_rx_start(struct secure *s, struct buf *in)
 	sodium_memzero(s->rx.key, sizeof s->rx.key);
 	if (rc != 0)
 		return sec_fail(s, "bad stream header");
+	memcpy(s->rx.header, buf_data(in), sizeof s->rx.header);
 	buf_consume(in, SEC_HEADERBYTES);
 	s->rx.started = 1;
 	return 1;

@@ -19,6 +19,7 @@
 
 #include "bytes.h"
 #include "keys.h"
+#include "secure_handoff.h"
 #include "wire.h"
 
 static const char auth_failed[] = "authentication failed";
@@ -214,14 +215,64 @@ static int client_read_accept(struct secure *s, struct buf *in)
 	return 1;
 }
 
+/* The server hello made here and signed with our own key. */
+static int server_own_hello(struct secure *s, const uint8_t peer_eph[32])
+{
+	uint8_t digest[64], sigmsg[SEC_SIGMSG_MAX];
+	struct wr w;
+	size_t n;
+
+	wr_init(&w, s->server_hello, sizeof s->server_hello);
+	hello_common(s, &w, SEC_T_SERVER_HELLO);
+	wr_bytes(&w, s->id->pk, 32);
+	if (!wr_ok(&w) || w.len != sizeof s->server_hello - 64)
+		return sec_fail(s, "internal error building the server hello");
+	sec_transcript1(s);
+	sec_server_digest(s, digest);
+	n = sec_sig_message(sigmsg, 1, digest);
+	if (s->id->sign(s->id->ctx, s->server_hello + w.len, sigmsg, n) != 0)
+		return sec_fail(s, "could not sign with the server key");
+	return sec_derive_keys(s, peer_eph);
+}
+
+/*
+ * The server hello and stream keys made by the process that holds the
+ * key (handler's privilege separation monitor): this process never has
+ * the ephemeral secret. The hello must still be this server's.
+ */
+static int server_remote_hello(struct secure *s)
+{
+	uint8_t reply[SECURE_HANDOFF_REPLY_LEN], hdr[SEC_HDR_LEN];
+	const uint8_t *sh = s->server_hello;
+	int rc = s->id->server_hello(s->id->ctx, s->client_hello,
+				     sizeof s->client_hello, reply,
+				     sizeof reply);
+
+	if (rc == 0) {
+		memcpy(s->server_hello, reply, sizeof s->server_hello);
+		memcpy(s->rx.key, reply + SEC_SERVER_HELLO_LEN, 32);
+		memcpy(s->tx.key, reply + SEC_SERVER_HELLO_LEN + 32, 32);
+	}
+	sodium_memzero(reply, sizeof reply);
+	if (rc != 0)
+		return sec_fail(s, "could not have the server hello signed");
+	sec_hello_header(hdr, SEC_T_SERVER_HELLO);
+	if (memcmp(sh, hdr, sizeof hdr) != 0 ||
+	    be32_get(sh + SEC_HDR_LEN) != s->recv_max ||
+	    memcmp(sh + SEC_HDR_LEN + 4 + 64, s->id->pk, 32) != 0)
+		return sec_fail(s, "the server hello made for us is not this "
+				   "server's");
+	memcpy(s->eph_pk, sh + SEC_HDR_LEN + 4, sizeof s->eph_pk);
+	sec_transcript1(s);
+	return 0;
+}
+
 static int server_read_hello(struct secure *s, struct buf *in,
 			     struct buf *out)
 {
-	uint8_t digest[64], sigmsg[SEC_SIGMSG_MAX], peer_eph[32];
+	uint8_t peer_eph[32];
 	uint32_t peer_max;
 	struct rd r;
-	struct wr w;
-	size_t n;
 	int rc = sec_hello_check(s, in, SEC_T_CLIENT_HELLO);
 
 	if (rc != 1 || (rc = out_room(s, out)) != 1)
@@ -237,17 +288,9 @@ static int server_read_hello(struct secure *s, struct buf *in,
 		return sec_fail(s, "malformed client hello");
 	if (check_peer_max(s, peer_max) < 0)
 		return SECURE_ERROR;
-	wr_init(&w, s->server_hello, sizeof s->server_hello);
-	hello_common(s, &w, SEC_T_SERVER_HELLO);
-	wr_bytes(&w, s->id->pk, 32);
-	if (!wr_ok(&w) || w.len != sizeof s->server_hello - 64)
-		return sec_fail(s, "internal error building the server hello");
-	sec_transcript1(s);
-	sec_server_digest(s, digest);
-	n = sec_sig_message(sigmsg, 1, digest);
-	if (s->id->sign(s->id->ctx, s->server_hello + w.len, sigmsg, n) != 0)
-		return sec_fail(s, "could not sign with the server key");
-	if (sec_derive_keys(s, peer_eph) < 0)
+	rc = s->id->server_hello ? server_remote_hello(s)
+				 : server_own_hello(s, peer_eph);
+	if (rc < 0)
 		return SECURE_ERROR;
 	buf_append(out, s->server_hello, sizeof s->server_hello);
 	s->state = SEC_S_WAIT_AUTH;
@@ -294,6 +337,7 @@ static int server_judge(struct secure *s, struct buf *out, const char *user,
 	key_ok = known && sodium_memcmp(pk, want, 32) == 0;
 	if (known && key_ok && sig_ok) {
 		memcpy(s->peer_pk, pk, 32);
+		memcpy(s->peer_sig, sig, 64);
 		server_answer(s, out, SEC_ACCEPT_OK, "");
 		s->state = SEC_READY;
 		return 1;

@@ -74,6 +74,9 @@ struct sec_dir {
 	uint8_t key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
 	int started;  /* header sent (tx) or read (rx) */
 	int final;    /* FINAL sent (tx) or read (rx) */
+	/* The stream header as sent or read: public, kept so a privilege
+	 * separation monitor can tie st to the keys it derived. */
+	uint8_t header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
 };
 
 struct secure {
@@ -87,6 +90,7 @@ struct secure {
 	char user[SECURE_USER_MAX + 1]; /* client: ours; server: the peer's */
 	uint8_t pinned[32];             /* client: the expected server key */
 	uint8_t peer_pk[32];            /* server: user key; client: server */
+	uint8_t peer_sig[64];           /* server: the user's sig_U, checked */
 	uint8_t eph_pk[crypto_kx_PUBLICKEYBYTES];
 	uint8_t eph_sk[crypto_kx_SECRETKEYBYTES];
 	uint8_t client_hello[SEC_CLIENT_HELLO_LEN];
