@@ -154,6 +154,17 @@ if grep -q "privsep: user alice runs as $A (uid $(uid $A))" "$T/server.log" &&
 else
 	fail "log: handshake as run-as, session as the account"
 fi
+# The monitor checked the handed-over state and alice's signature itself
+# (unit/test_secure_handoff has the refusals) before her session began.
+if grep -q "privsep: monitor verified user alice" "$T/server.log" &&
+	grep -q "privsep: monitor verified user carol" "$T/server.log" &&
+	[ "$(grep -c "privsep: monitor verified user" "$T/server.log")" = \
+		"$(grep -c "privsep: user .* runs as" "$T/server.log")" ]; then
+	ok "log: the monitor verified each user before the session"
+else
+	fail "log: the monitor verified each user before the session" \
+		"$(grep privsep "$T/server.log")"
+fi
 
 # ---- sftp: each user writes their own root only ----
 printf 'data\n' >"$T/up.txt"
