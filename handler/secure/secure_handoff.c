@@ -3,6 +3,12 @@
  * The pointers to the identity and the user lookup are for the handshake
  * only: they are cleared, so an imported state can open and seal frames
  * but never sign or look a user up.
+ *
+ * And the privilege separation monitor's two steps: making the server
+ * hello (the server's own hello step, run on a fresh state with the real
+ * key) and verifying an exported state against the record of that step.
+ * The exported bytes come from a process that may be compromised: they
+ * are copied, every string terminated, no pointer in them used.
  */
 #include "secure_handoff.h"
 

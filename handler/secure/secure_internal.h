@@ -1,6 +1,6 @@
 /*
  * Private to the secure layer (secure.c, secure_hello.c, secure_handshake.c,
- * secure_frame.c) and its fuzzer. docs/secure.md describes every constant
+ * secure_frame.c, secure_handoff.c), its fuzzer and test_secure_handoff. docs/secure.md describes every constant
  * here byte by byte.
  */
 #ifndef SECURE_INTERNAL_H
