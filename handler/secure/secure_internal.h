@@ -1,7 +1,7 @@
 /*
  * Private to the secure layer (secure.c, secure_hello.c, secure_handshake.c,
- * secure_frame.c, secure_handoff.c), its fuzzer and test_secure_handoff. docs/secure.md describes every constant
- * here byte by byte.
+ * secure_frame.c, secure_handoff.c), its fuzzer and test_secure_handoff.
+ * docs/secure.md describes every constant here byte by byte.
  */
 #ifndef SECURE_INTERNAL_H
 #define SECURE_INTERNAL_H
