@@ -50,6 +50,8 @@ room_src = $(filter-out $(MAINS),$(wildcard $(DIR_$(1))/*.c))
 room_lib = $(BUILD)/lib$(1).a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c tests/bench/*.c)
+# LD_PRELOAD shims for the tests (tests/tools/preload/NAME.c -> NAME.so).
+PRELOAD_SRC := $(wildcard tests/tools/preload/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -69,7 +71,8 @@ LIBS_tool := secure common
 
 PROGS := $(BUILD)/bin/msgpipe $(BUILD)/bin/handler $(BUILD)/bin/handler-client
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
-TOOLS := $(foreach s,$(TOOL_SRC),$(BUILD)/tools/$(basename $(notdir $(s))))
+TOOLS := $(foreach s,$(TOOL_SRC),$(BUILD)/tools/$(basename $(notdir $(s)))) \
+	$(patsubst tests/tools/preload/%.c,$(BUILD)/tools/%.so,$(PRELOAD_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all tests deps check check-asan check-quick fuzzers fuzz bench run \
@@ -216,6 +219,12 @@ $(BUILD)/tools/$(1): $(call obj,$(2)) $(call libs,$(call tool_libs,$(1)))
 	$$(link) $$(LDLIBS)
 endef
 $(foreach s,$(TOOL_SRC),$(eval $(call tool_rule,$(basename $(notdir $(s))),$(s))))
+
+# A preload shim is position-independent and never sanitized: it wraps
+# malloc, which ASan owns (the scripts using it skip under ASan).
+$(BUILD)/tools/%.so: tests/tools/preload/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 # libFuzzer harnesses: a separate clang build with the fuzzer runtime.
 FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined

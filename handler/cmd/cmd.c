@@ -79,6 +79,18 @@ static void refuse(struct cmd_state *st, uint32_t id, const char *name,
 	st->refused++;
 }
 
+/* Why a builtin's answer cannot be sent: its own error text when it has
+ * one, else what stopped its output growing. */
+static const char *builtin_failure(const struct cmd_text *out,
+				   const struct cmd_text *err)
+{
+	if (err->p && !err->err)
+		return err->p;
+	if (out->err == ENOMEM || err->err == ENOMEM)
+		return strerror(ENOMEM);
+	return "builtin output too large";
+}
+
 static void run_builtin(struct cmd_state *st, uint32_t id,
 			const struct cmd_entry *e, struct cmd_request *rq)
 {
@@ -88,8 +100,7 @@ static void run_builtin(struct cmd_state *st, uint32_t id,
 
 	if (status < 0 || out.err || err.err) {
 		refuse(st, id, e->name, status < 0 ? (uint8_t)-status :
-		       CMD_E_INTERNAL, err.p && !err.err ? err.p :
-		       "builtin output too large");
+		       CMD_E_INTERNAL, builtin_failure(&out, &err));
 		cmd_text_free(&out);
 		cmd_text_free(&err);
 		return;
@@ -471,7 +482,11 @@ static int send_caps(struct cmd_state *st)
 		max = buf_room(&s->out) - CMD_HDR_LEN;
 	json = cmd_caps_json(s, cmd_builtins, &st->lim, max, &len);
 	if (!json) {
-		log_error("cmd: capabilities do not fit in %zu bytes", max);
+		if (errno == ENOMEM)
+			log_error("cmd: out of memory for the capabilities");
+		else
+			log_error("cmd: capabilities do not fit in %zu bytes",
+				  max);
 		return -1;
 	}
 	r = cmd_put_frame(&s->out, CMD_CAPS, 0, json, len);
@@ -527,14 +542,18 @@ static int cmd_start(struct session *s, int argc, char **argv, void **state)
 		return EXIT_TEMP;
 	}
 	st = calloc(1, sizeof *st);
-	if (!st)
+	if (!st) {
+		log_error("cmd: out of memory");
 		return EXIT_TEMP;
+	}
 	st->s = s;
 	st->in = &s->in;
 	st->out = &s->out;
 	st->version = CMD_PROTOCOL_VERSION;
 	limits_init(&st->lim, s);
 	st->reqs = calloc(st->lim.max_requests, sizeof *st->reqs);
+	if (!st->reqs)
+		log_error("cmd: out of memory");
 	r = !st->reqs ? EXIT_TEMP : ssh ? start_ssh(st) :
 	    send_caps(st) < 0 ? EXIT_TEMP : 0;
 	if (r) {

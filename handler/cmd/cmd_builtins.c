@@ -2,6 +2,7 @@
  * The builtin commands. Each produces its whole output as text at once
  * (it is small and bounded); cmd.c sends it as bands.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ void cmd_text_add(struct cmd_text *t, const char *s, size_t n)
 	if (t->err)
 		return;
 	if (n > CMD_TEXT_MAX - t->len) {
-		t->err = 1;
+		t->err = EMSGSIZE;
 		return;
 	}
 	if (t->len + n + 1 > t->cap) {
@@ -29,7 +30,7 @@ void cmd_text_add(struct cmd_text *t, const char *s, size_t n)
 			cap *= 2;
 		p = realloc(t->p, cap);
 		if (!p) {
-			t->err = 1;
+			t->err = ENOMEM;
 			return;
 		}
 		t->p = p;
@@ -50,7 +51,7 @@ void cmd_text_printf(struct cmd_text *t, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
-		t->err = 1;
+		t->err = EMSGSIZE;
 		return;
 	}
 	cmd_text_add(t, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
@@ -112,7 +113,9 @@ static int bi_caps(struct cmd_state *st, int argc, char **argv,
 	json = cmd_caps_json(st->s, cmd_builtins, &st->lim, CMD_TEXT_MAX - 1,
 			     &len);
 	if (!json) {
-		cmd_text_printf(err, "capabilities too large");
+		/* Short of memory is not "too large": say which. */
+		cmd_text_printf(err, "%s", errno == ENOMEM ? strerror(ENOMEM) :
+				"capabilities too large");
 		return -CMD_E_INTERNAL;
 	}
 	cmd_text_add(out, json, len);

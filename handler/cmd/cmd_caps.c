@@ -2,6 +2,7 @@
  * The command catalogue (builtins, then configured commands), the single
  * permission check, and the capabilities document a client gets first.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,6 +246,7 @@ char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 	json_obj_end(&j);
 	if (!json_ok(&j)) {
 		json_free(&j);
+		errno = j.nomem ? ENOMEM : EMSGSIZE;
 		return NULL;
 	}
 	*len = json_len(&j);

@@ -107,7 +107,8 @@ struct cmd_synarg {
 /* Parses text into at most max arguments; returns how many. */
 size_t cmd_synopsis_parse(const char *text, struct cmd_synarg *out,
 			  size_t max);
-/* The CAPS JSON (malloc'd, NUL-terminated) or NULL. */
+/* The CAPS JSON (malloc'd, NUL-terminated), or NULL with errno ENOMEM
+ * (out of memory) or EMSGSIZE (longer than max). */
 char *cmd_caps_json(const struct session *s, const struct cmd_builtin *b,
 		    const struct cmd_limits *lim, size_t max, size_t *len);
 
@@ -118,7 +119,7 @@ struct cmd_text {
 	char *p;
 	size_t len;
 	size_t cap;
-	int err;
+	int err;    /* 0, ENOMEM, or EMSGSIZE past the bound */
 };
 
 void cmd_text_printf(struct cmd_text *t, const char *fmt, ...)

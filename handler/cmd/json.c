@@ -50,7 +50,7 @@ static void json_raw(struct json *j, const void *s, size_t n)
 			cap *= 2;
 		p = realloc(j->p, cap);
 		if (!p) {
-			j->err = 1;
+			j->err = j->nomem = 1;
 			return;
 		}
 		j->p = p;

@@ -24,6 +24,7 @@ struct json {
 	size_t cap;
 	size_t max;               /* the text never grows past this */
 	int err;
+	int nomem;                /* err came from realloc, not max */
 	int depth;
 	int after_key;            /* a value is due: no comma before it */
 	unsigned char nonempty[JSON_MAX_DEPTH]; /* per level: comma needed */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sftp_priv.h"
 
@@ -80,6 +81,21 @@ static const char *group_name(struct sftp_idcache *c, gid_t gid)
 	c->gid = gid;
 	c->have_gid = 1;
 	return c->group;
+}
+
+/*
+ * Looks up the session's own owner and group once at start. glibc loads
+ * its NSS configuration on the first getpwuid()/getgrgid(), and a malloc
+ * failing in that first load crashes it (an assertion in
+ * nss_database_reload_1, or a NULL dereference): done here, that load
+ * falls at start with the session's other allocations, and a READDIR
+ * under a shortage later finds the names cached or falls back to numbers
+ * (tests/shell/fault_memory.sh).
+ */
+void sftp_longname_prime(struct sftp_idcache *c)
+{
+	(void)user_name(c, geteuid());
+	(void)group_name(c, getegid());
 }
 
 void sftp_longname(struct sftp_idcache *c, char *dst, size_t dstsize,

@@ -225,6 +225,8 @@ struct sftp_idcache {
 	char group[33];
 };
 
+/* Caches the session's own user and group names (at start). */
+void sftp_longname_prime(struct sftp_idcache *c);
 void sftp_longname(struct sftp_idcache *c, char *dst, size_t dstsize,
 		   const char *name, const struct stat *sb, time_t now);
 

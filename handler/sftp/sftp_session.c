@@ -205,6 +205,7 @@ int sftp_state_open(struct sftp_state *st, const struct sftp_args *a)
 	if (a->umask_set)
 		umask(a->umask);
 	set_start(st, a->start);
+	sftp_longname_prime(&st->ids);
 	return 0;
 }
 
