@@ -6,7 +6,7 @@ PKGS="gcc make clang libclang-rt-14-dev pkg-config libsodium-dev check
  openssh-client openssh-server openssh-sftp-server gesftpserver
  python3-paramiko sshfs libnbd-bin python3-libnbd qemu-utils nbdkit nbd-client
  fio ucspi-unix valgrind liburing-dev
- strace libwrap0 libtirpc3 haproxy"
+ strace libwrap0 libtirpc3 haproxy jq groff-base iproute2 systemd"
 # xinetd's package conflicts with openbsd-inetd's (both provide
 # inet-superserver), so it is unpacked here instead of installed (its
 # libraries are in PKGS); tests/shell/handler_xinetd.sh looks here too.

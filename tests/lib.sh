@@ -3,7 +3,9 @@
 #   ok NAME / fail NAME [why]   one result line each (counted by check.sh)
 #   check NAME CMD...           ok if CMD exits 0, fail otherwise
 #   bg CMD...                   starts CMD in the background, killed at exit
-#   free_port                   a TCP+UDP port free on 127.0.0.1 right now
+#   free_port [N]               a TCP+UDP port free on 127.0.0.1 right now
+#                               (N distinct ones, a line each: one python
+#                               start, which can take a second under load)
 #   wait_until CMD...           polls CMD until it succeeds (10 s at most)
 #   wait_sock PATH              waits for a unix socket to appear (10 s)
 #   wait_lines FILE PATTERN N   waits for N lines matching PATTERN (20 s)
@@ -62,16 +64,21 @@ bg() {
 	T_LASTPID=$!
 }
 free_port() {
-	python3 - <<'PYEOF'
-import socket, random
-for _ in range(200):
+	python3 - "${1:-1}" <<'PYEOF'
+import socket, random, sys
+want, got = int(sys.argv[1]), set()
+for _ in range(200 * want):
     port = random.randint(20000, 60000)
+    if port in got:
+        continue
     try:
         t = socket.socket(); t.bind(("127.0.0.1", port))
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", port))
-        t.close(); u.close(); print(port); break
+        t.close(); u.close(); print(port); got.add(port)
     except OSError:
         pass
+    if len(got) == want:
+        break
 PYEOF
 }
 # Waits until a TCP port on 127.0.0.1 accepts connections (5 s at most).

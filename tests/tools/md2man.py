@@ -8,12 +8,39 @@ import sys
 
 
 def esc(t):
-    t = t.replace('\\', '\\e').replace('-', '\\-')
+    t = esc_code(t)
     t = re.sub(r'`([^`]*)`', lambda m: '\\fB' + m.group(1) + '\\fR', t)
-    t = re.sub(r'\*\*([^*]*)\*\*', r'\\fB\1\\fR', t)
+    return re.sub(r'\*\*([^*]*)\*\*', r'\\fB\1\\fR', t)
+
+
+def esc_code(t):
+    """A code line is shown as typed: no `code` or **bold** markup."""
+    t = t.replace('\\', '\\e').replace('-', '\\-')
     if t.startswith('.') or t.startswith("'"):
         t = '\\&' + t
     return t
+
+
+def indented_block(lines, i):
+    """The indented code block starting at lines[i]: its lines (indent
+    removed; blank lines inside it kept) and the index after it. A blank
+    line belongs to the block only if an indented line follows it, so a
+    multi-line conf or script stays one .nf block."""
+    block = []
+    while i < len(lines):
+        if lines[i].startswith('    '):
+            block.append(lines[i][4:])
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and not lines[j].strip():
+            j += 1
+        if j > i and j < len(lines) and lines[j].startswith('    '):
+            block += [''] * (j - i)
+            i = j
+            continue
+        break
+    return block, i
 
 
 def main(path):
@@ -26,16 +53,20 @@ def main(path):
            '.SH DESCRIPTION']
     lines = open(path).read().splitlines()[1:]
     code = False
-    for ln in lines:
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        i += 1
         if ln.startswith('```'):
             out.append('.fi' if code else '.nf')
             code = not code
             continue
         if code:
-            out.append(esc(ln))
+            out.append(esc_code(ln))
             continue
         if ln.startswith('    '):
-            out += ['.nf', esc(ln[4:]), '.fi']
+            block, i = indented_block(lines, i - 1)
+            out += ['.nf'] + [esc_code(b) for b in block] + ['.fi']
             continue
         m = re.match(r'(#+) (.*)', ln)
         if m:
