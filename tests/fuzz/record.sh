@@ -70,17 +70,17 @@ openssh() { # NAME MODE: one sftp -b $T/batch session, cwd $T/local
 }
 if have sftp; then
 	mkdir -p "$T/local/ldir"
-	head -c 24000 /dev/urandom >"$T/local/blob"
-	head -c 12000 /dev/urandom >"$T/local/half"
+	head -c 16000 /dev/urandom >"$T/local/blob"
+	head -c 8000 /dev/urandom >"$T/local/half"
 	echo local >"$T/local/ldir/l.txt"
 	printf '%s\n' "put blob" "put -p half h2" "reput blob h2" \
 		"get blob back" "reget blob back" "rename blob b2" \
 		"cp hello.txt h3" "ln hello.txt hl" "ln -s hello.txt sl" \
-		"chmod 600 h2" "chown 0 h2" "chgrp 0 h2" "ls -l" "rm b2" \
+		"chmod 600 h2" "chown 0 h2" "chgrp 0 h2" "put -f half f1" "-chmod -h 644 sl" "-chown -h 0 sl" "get -a h2 h4" "ls -l" "rm b2" \
 		"put -r ldir" "get -r sub" "df -h" "df -i" "-rmdir nothere" \
 		"-rm nothere" >"$T/batch"
 	openssh put_get_rw 1
-	printf '%s\n' "ls -la" "ls -l sub" "-ls etc/hostname" "-cd up" "pwd" \
+	printf '%s\n' "ls -la" "ls -l sub" "-cd ~/sub" "-cd ~" "-ls etc/hostname" "-cd up" "pwd" \
 		"cd sub" "get inner.txt" "get ../hello.txt" "-get ../up/x" \
 		"-put ../local/blob" "-mkdir d" "-rm ../hello.txt" \
 		"-rename ../hello.txt y" "-ln -s a b" "df" "lls" \
