@@ -94,6 +94,21 @@ static void leg_init(struct leg *l, int in, int out)
 	fd_nonblock(out);
 }
 
+/* Closes the records and the fds, wipes the keys and plaintext. */
+static void leg_free(struct leg *l)
+{
+	fclose(l->raw);
+	fclose(l->text);
+	if (l->in >= 0)
+		close(l->in);
+	if (l->out >= 0)
+		close(l->out);
+	secure_free(l->s);
+	buf_free(&l->ri);
+	buf_free(&l->ro);
+	buf_free_secret(&l->plain);
+}
+
 static pid_t spawn(char **argv, int *to, int *from)
 {
 	int a[2], b[2];
@@ -229,10 +244,11 @@ static void load(struct keys_secret *k, struct secure_identity *id,
 
 int main(int argc, char **argv)
 {
-	static struct tap t;
+	struct tap t;
 	const char *prefix = NULL, *skey = NULL, *ukey = NULL;
 	int c, to, from, st;
 
+	memset(&t, 0, sizeof t);
 	signal(SIGPIPE, SIG_IGN);
 	while ((c = getopt(argc, argv, "+k:u:n:o:")) != -1) {
 		if (c == 'k')
@@ -265,12 +281,10 @@ int main(int argc, char **argv)
 	t.leg[BACK].raw = record(prefix, "raw_s2c");
 	t.leg[BACK].text = record(prefix, "s2c");
 	run(&t);
-	for (int i = 0; i < 2; i++) {
-		fclose(t.leg[i].raw);
-		fclose(t.leg[i].text);
-		if (t.leg[i].in >= 0)
-			close(t.leg[i].in);
-	}
+	for (int i = 0; i < 2; i++)
+		leg_free(&t.leg[i]);
+	keys_secret_wipe(&t.srv);
+	keys_secret_wipe(&t.usr);
 	if (waitpid(t.child, &st, 0) < 0)
 		return EXIT_TEMP;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_TEMP;
