@@ -66,6 +66,12 @@ if cmp -s "$T/ossh.keep" "$T/ossh/keep" &&
 else
 	fail "openssh_full: after the fill: $(tail -n 2 "$T/out" | tr '\n' '|')"
 fi
+# the server's stderr is sftp's: its exit status is not shown, its log is
+if grep -q 'done peer=.* exit=0$' "$T/err" && ! grep -q 'ERROR:\|runtime error' "$T/err"; then
+	ok "openssh_full: the server ended with exit 0"
+else
+	fail "openssh_full: server: $(grep -m 2 'done peer\|ERROR:\|runtime error' "$T/err" | tr '\n' '|')"
+fi
 
 # paramiko's put: its IOError names ENOSPC (fault_disk_paramiko.py)
 head -c 200000 /dev/urandom >"$T/pmk/keep"
