@@ -22,6 +22,7 @@ echo "| harness | old seeds | old cov / ft | old+new seeds | old+new cov / ft |"
 echo "|---|---|---|---|---|"
 for f in "$dir"/fuzz/fuzz_*; do
 	name=${f##*/fuzz_}
+	# shellcheck disable=SC2046 # three words each, split on purpose
 	set -- $(measure "$f" "$tmp/old/tests/fuzz/corpus/$name") \
 		$(measure "$f" "tests/fuzz/corpus/$name")
 	echo "| $name | $3 | $1 / $2 | $6 | $4 / $5 |"
