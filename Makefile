@@ -75,7 +75,7 @@ TOOLS := $(foreach s,$(TOOL_SRC),$(BUILD)/tools/$(basename $(notdir $(s)))) \
 	$(patsubst tests/tools/preload/%.c,$(BUILD)/tools/%.so,$(PRELOAD_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all tests deps check check-asan check-quick fuzzers fuzz bench run \
+.PHONY: all tests deps check check-asan check-quick fuzzers fuzz fuzz-record bench run \
 	mutate install uninstall clean
 .SUFFIXES:
 .DELETE_ON_ERROR:
@@ -200,6 +200,7 @@ TOOL_LIBS_msggen := common
 TOOL_LIBS_msgping := common
 TOOL_LIBS_noopenat2 := common
 TOOL_LIBS_secure_ceiling := secure common
+TOOL_LIBS_securetap := secure common
 
 # A unit test links the fixtures and rooms it names, else none and LIBS_test.
 unit_support = $(if $(filter undefined,$(origin UNIT_SUPPORT_$(1))),,$(UNIT_SUPPORT_$(1)))
@@ -269,6 +270,16 @@ mutate:
 
 fuzz: fuzzers
 	sh tests/fuzz/run.sh build-fuzz $${FUZZ_SECONDS:-300}
+
+# Seeds recorded from real clients' sessions (tests/fuzz/record.sh), then
+# every seed run once under the fuzz build (ASan+UBSan) and the coverage
+# of the corpus at FUZZ_OLD (default HEAD) against the corpus now.
+fuzz-record: tests fuzzers
+	BUILD=$(BUILD) sh tests/fuzz/record.sh
+	for f in build-fuzz/fuzz/fuzz_*; do \
+		$$f -runs=0 tests/fuzz/corpus/$${f##*/fuzz_}/rec_* >/dev/null 2>&1 || \
+		{ echo "$$f: a seed fails"; exit 1; }; done
+	sh tests/fuzz/cov.sh build-fuzz $${FUZZ_OLD:-HEAD}
 
 bench: deps tests
 	sh tests/bench/run.sh build
