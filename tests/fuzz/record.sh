@@ -98,24 +98,12 @@ if "$PY" -c 'import paramiko' 2>/dev/null; then
 	limit 30 "$PY" - "$T/sftptap" "$T/sftp.rec" "$T/root" 2>/dev/null <<'EOF'
 # paramiko's own ways: prefetching get, pipelined put, attrs, readlink,
 # truncate, utime, posix-rename, statvfs, check of a missing path.
-import io, os, select, subprocess, sys
+import io, os, sys
 import paramiko
+sys.path.insert(0, os.environ["TOP"] + "/tests")
+from pywire import PipeSock
 
-class Pipes:
-    def __init__(self, argv):
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    def send(self, d):
-        return os.write(self.p.stdin.fileno(), d)
-    def recv(self, n):
-        return os.read(self.p.stdout.fileno(), n)
-    def recv_ready(self):
-        return bool(select.select([self.p.stdout], [], [], 0)[0])
-    def close(self):
-        self.p.stdin.close()
-    def get_name(self):
-        return "pipe"
-
-s = Pipes(sys.argv[1:])
+s = PipeSock(sys.argv[1:])
 c = paramiko.SFTPClient(s)
 c.putfo(io.BytesIO(os.urandom(40000)), "up.bin")
 c.getfo("up.bin", io.BytesIO())

@@ -6,12 +6,11 @@ import errno
 import hashlib
 import os
 import re
-import select
 import stat
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pywire import PipeSock  # noqa: E402
 from tap import case, finish, ok  # noqa: E402
 
 import paramiko
@@ -20,39 +19,6 @@ from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 
 ROOT, BIG = sys.argv[1], int(sys.argv[2])
 ARGV = sys.argv[3:]
-
-
-
-
-class PipeSock:
-    """The socket-like channel paramiko needs, over a child's pipes."""
-
-    def __init__(self, argv):
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.wfd = self.p.stdin.fileno()
-        self.rfd = self.p.stdout.fileno()
-
-    def send(self, data):
-        return os.write(self.wfd, data)
-
-    def recv(self, n):
-        return os.read(self.rfd, n)
-
-    def close(self):
-        self.p.stdin.close()
-
-    def recv_ready(self):
-        return bool(select.select([self.rfd], [], [], 0)[0])
-
-    def get_name(self):
-        return "pipe:" + ARGV[0]
-
-    def wait(self):
-        try:
-            return self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            return "killed after 10 s"
 
 
 def disk(p):

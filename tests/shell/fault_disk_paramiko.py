@@ -9,11 +9,10 @@
 # usage: fault_disk_paramiko.py HANDLER ROOT
 import io
 import os
-import select
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pywire import PipeSock  # noqa: E402
 from tap import finish, ok  # noqa: E402
 
 import paramiko
@@ -21,28 +20,6 @@ from paramiko.sftp import CMD_WRITE
 
 HANDLER, ROOT = sys.argv[1], sys.argv[2]
 
-
-class Pipes:
-    """paramiko's channel: send/recv/close/get_name over a child's pipes."""
-
-    def __init__(self, argv):
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE)
-
-    def send(self, data):
-        return os.write(self.p.stdin.fileno(), data)
-
-    def recv(self, n):
-        return os.read(self.p.stdout.fileno(), n)
-
-    def recv_ready(self):
-        return bool(select.select([self.p.stdout], [], [], 0)[0])
-
-    def close(self):
-        self.p.stdin.close()
-
-    def get_name(self):
-        return "pipe:handler"
 
 
 class Counting(paramiko.SFTPClient):
@@ -66,7 +43,7 @@ class Counting(paramiko.SFTPClient):
 
 data = os.urandom(4 << 20)  # twice the file system
 keep = open(os.path.join(ROOT, "keep"), "rb").read()
-sock = Pipes([HANDLER, "sftp", ROOT])
+sock = PipeSock([HANDLER, "sftp", ROOT])
 c = Counting(sock)
 c.writes = {}
 err = None
@@ -93,7 +70,7 @@ ok("paramiko_full_reads_same_session", back == keep,
 c.remove("big")
 c.close()
 sock.close()
-ok("paramiko_full_server_exit_0", sock.p.wait(timeout=10) == 0)
+ok("paramiko_full_server_exit_0", sock.wait() == 0)
 print("# paramiko: %d bytes acknowledged before %r" % (acked, err),
       flush=True)
 finish()

@@ -35,6 +35,10 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pywire import readn, sftp_pkt, u32  # noqa: E402
+from pywire import sftp_init as sftp_start, sstr as s  # noqa: E402
+
 EXPECT = bytes(range(256)) * 16  # the first 4 KiB of the file / export
 
 
@@ -57,37 +61,6 @@ def rss(tspid):
         total += int(f.get("VmRSS", "0 kB").split()[0])
         n += 1
     return total, n
-
-
-def readn(sk, n):
-    b = b""
-    while len(b) < n:
-        x = sk.recv(n - len(b))
-        if not x:
-            raise EOFError("closed")
-        b += x
-    return b
-
-
-def u32(v):
-    return struct.pack(">I", v)
-
-
-def s(b):
-    return u32(len(b)) + b
-
-
-def sftp_start(sk):
-    sk.sendall(u32(5) + bytes([1]) + u32(3))
-    n = struct.unpack(">I", readn(sk, 4))[0]
-    if readn(sk, n)[0] != 2:
-        raise ValueError("no VERSION")
-
-
-def sftp_pkt(sk, t, body):
-    sk.sendall(u32(len(body) + 1) + bytes([t]) + body)
-    n = struct.unpack(">I", readn(sk, 4))[0]
-    return readn(sk, n)
 
 
 def sftp_finish(sk):

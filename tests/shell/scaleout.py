@@ -25,6 +25,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pywire import readn, sftp_init, sftp_pkt as pkt, u32  # noqa: E402
+
 SIZE = 256 * 1024
 CHUNK = 64 * 1024
 
@@ -36,24 +39,6 @@ def data(tag, kind, i):
     return (line * (SIZE // len(line) + 1))[:SIZE]
 
 
-def readn(sk, n):
-    b = b""
-    while len(b) < n:
-        x = sk.recv(n - len(b))
-        if not x:
-            raise EOFError("connection closed")
-        b += x
-    return b
-
-
-def u32(v):
-    return struct.pack(">I", v)
-
-
-def pkt(sk, t, body):
-    sk.sendall(u32(len(body) + 1) + bytes([t]) + body)
-    n = struct.unpack(">I", readn(sk, 4))[0]
-    return readn(sk, n)
 
 
 def status_ok(r):
@@ -67,10 +52,7 @@ class Sftp:
         self.sk = socket.create_connection(("127.0.0.1", port), 20)
         self.sk.settimeout(20)
         self.port = self.sk.getsockname()[1]
-        self.sk.sendall(u32(5) + bytes([1]) + u32(3))
-        n = struct.unpack(">I", readn(self.sk, 4))[0]
-        if readn(self.sk, n)[0] != 2:
-            raise ValueError("no VERSION")
+        sftp_init(self.sk)
         # OPEN WRITE|CREAT|TRUNC
         r = pkt(self.sk, 3, u32(1) + u32(len(path)) + path + u32(0x1a) + u32(0))
         if r[0] != 102:
