@@ -3,13 +3,15 @@
 # then the short fuzz runs once, and ends with "N passed, N failed".
 # Unit binaries report through check's summary; shell scripts print
 # "ok NAME" / "not ok NAME" lines; a script that dies without saying why
-# counts as one failure.
+# counts as one failure. "ok NAME # SKIP why" is counted as skipped, not
+# passed, and listed before the summary.
 cd "$(dirname "$0")/.." || exit 111
 passed=0
 failed=0
 log=$(mktemp)
 failures=$(mktemp)
-trap 'rm -f "$log" "$failures"' EXIT
+skips=$(mktemp)
+trap 'rm -f "$log" "$failures" "$skips"' EXIT
 
 count_unit() { # binary
 	timeout -k 5 300 "$1" >"$log" 2>&1
@@ -42,6 +44,9 @@ count_script() { # build script [args]
 	cat "$log"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
+	k=$(grep -ci '^ok .*# skip' "$log")
+	grep -i '^ok .*# skip' "$log" | sed "s|^ok |$b $1: |" >>"$skips"
+	p=$((p - k))
 	passed=$((passed + p))
 	failed=$((failed + f))
 	grep '^not ok ' "$log" | sed "s|^not ok |not ok $b $1: |" >>"$failures"
@@ -49,7 +54,7 @@ count_script() { # build script [args]
 		echo "not ok $* (exit $rc)" | tee -a "$failures"
 		failed=$((failed + 1))
 	fi
-	echo "# $* ($b): $p ok, $f failed, exit $rc, $(($(date +%s) - start)) s"
+	echo "# $* ($b): $p ok, $k skipped, $f failed, exit $rc, $(($(date +%s) - start)) s"
 }
 
 for b in "$@"; do
@@ -64,6 +69,10 @@ done
 if [ -d build-fuzz/fuzz ]; then
 	echo "### short fuzz runs"
 	count_script build-fuzz tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-5}"
+fi
+if [ -s "$skips" ]; then
+	echo "### skipped ($(wc -l <"$skips"))"
+	cat "$skips"
 fi
 if [ -s "$failures" ]; then
 	# Repeated here so that the tail of a long CI log names what failed.

@@ -7,7 +7,7 @@
 HD=$BIN/handler
 SSHD=/usr/sbin/sshd
 if [ ! -x "$SSHD" ] || [ "$(id -u)" -ne 0 ] || ! command -v ssh >/dev/null; then
-	ok "cmd_sshd skipped (needs root, sshd and ssh)"
+	ok "cmd_sshd # SKIP needs root, sshd and ssh"
 	finish
 fi
 newkey alice

@@ -11,27 +11,11 @@ HD=$BIN/handler
 
 skip() {
 	ok "privsep # SKIP $1"
-	# Under ASan/UBSan every process (monitor, handshake, session) must end
-# clean: no leak, no error report in any log.
-if cat "$T"/*.log 2>/dev/null | grep -q "Sanitizer\|runtime error"; then
-	fail "no sanitizer report" "$(cat "$T"/*.log | grep -m 3 "Sanitizer\|runtime error")"
-else
-	ok "no sanitizer report"
-fi
-
-finish
+	finish
 }
 if [ ! -x "$HD" ] || [ ! -x "$HC" ]; then
 	fail privsep "no $HD or $HC (build with make BUILD=$BUILD)"
-	# Under ASan/UBSan every process (monitor, handshake, session) must end
-# clean: no leak, no error report in any log.
-if cat "$T"/*.log 2>/dev/null | grep -q "Sanitizer\|runtime error"; then
-	fail "no sanitizer report" "$(cat "$T"/*.log | grep -m 3 "Sanitizer\|runtime error")"
-else
-	ok "no sanitizer report"
-fi
-
-finish
+	finish
 fi
 [ "$(id -u)" = 0 ] || skip "needs root (makes accounts, drops privileges)"
 for c in useradd userdel setpriv sftp pgrep; do
