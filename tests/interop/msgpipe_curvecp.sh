@@ -3,10 +3,11 @@
 # itself and against NaCl's curvecpmessage in both roles: streams intact
 # both ways, success and failure EOF, exit codes.
 #
-# Sizes: 10 MB each way (4 MB under ASan). msgpipe moves that in about a
-# second; curvecpmessage sends at roughly 1 MB/s once one spurious timeout
-# has slowed its pacing, so a pair with it takes 7-13 s on a quiet machine:
-# those get 90 s. The failure-EOF cases carry 1 MB.
+# Sizes: 10 MB each way between two msgpipes (4 MB under ASan), which
+# move that in about a second; 4 MB with curvecpmessage, which sends at
+# roughly 1 MB/s once one spurious timeout has slowed its pacing (a pair
+# with it takes 3-6 s on a quiet machine; they get 90 s). The failure-EOF
+# cases carry 1 MB.
 . tests/lib.sh
 MSGPIPE=${MSGPIPE:-$BIN/msgpipe}
 EP=$TOOLS/mpend
@@ -14,7 +15,7 @@ CM=curvecpmessage
 Z=00000000000000000000000000000000
 MSGPIPE_GIVEUP_SECONDS=${MSGPIPE_GIVEUP_SECONDS:-10}
 export MSGPIPE_GIVEUP_SECONDS
-BIG=10240 SMALL=1024
+BIG=10240 SMALL=1024 CMBIG=4096
 case $BUILD in *asan*) BIG=4096 ;; esac
 for p in curvecpserver curvecpclient curvecpmakekey curvecpprintkey $CM; do
 	if ! command -v $p >/dev/null; then
@@ -26,6 +27,7 @@ done
 curvecpmakekey "$T/key" || { fail "curvecpmakekey"; finish; }
 PK=$(curvecpprintkey "$T/key")
 head -c $((BIG * 1024)) /dev/urandom >"$T/big"
+head -c $((CMBIG * 1024)) "$T/big" >"$T/cmbig"
 head -c $((SMALL * 1024)) /dev/urandom >"$T/small"
 
 # Runs a command, then records its exit code; stderr to a file of its own.
@@ -53,7 +55,7 @@ pair() {
 		"$T/rec" "$T/s.code" "$T/s.err" $sh_ "$EP" -s "$s2c" -r "$T/s.dst" $sx \
 		2>"$T/srv.err"
 	srv=$T_LASTPID
-	sleep 0.2
+	wait_until udp_bound "$port" || fail "$name: curvecpserver not bound to $port"
 	start=$(date +%s)
 	# shellcheck disable=SC2086
 	limit "$secs" curvecpclient srv "$PK" 127.0.0.1 "$port" $Z \
@@ -87,6 +89,7 @@ pair() {
 		fi
 	done
 }
+udp_bound() { [ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]; }
 logged() { # NAME FILE
 	if grep -q 'failure EOF' "$2"; then
 		ok "$1: failure EOF logged"
@@ -107,13 +110,13 @@ logged "msgpipe pair, client child exits 4" "$T/s.err"
 
 # msgpipe server <-> curvecpmessage client
 pair "msgpipe server, curvecpmessage client" "$MSGPIPE" "$CM" \
-	"$T/big" "$T/big" "" "" "0 0" 90
+	"$T/cmbig" "$T/cmbig" "" "" "0 0" 90
 pair "msgpipe server child exits 7, curvecpmessage client" "$MSGPIPE" "$CM" \
 	"$T/small" "$T/small" "-x 7 -H" "" "7 -" 40
 
 # curvecpmessage server <-> msgpipe client
 pair "curvecpmessage server, msgpipe client" "$CM" "$MSGPIPE" \
-	"$T/big" "$T/big" "" "" "0 0" 90
+	"$T/cmbig" "$T/cmbig" "" "" "0 0" 90
 # curvecpmessage sends a failure EOF only when reading its child's output
 # fails, never for an exit status: msgpipe sees a success EOF here.
 pair "curvecpmessage server child exits 7, msgpipe client" "$CM" "$MSGPIPE" \
