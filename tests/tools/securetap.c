@@ -16,18 +16,20 @@
  * Exits with the server's exit status, 111 on its own failures.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "exitcode.h"
 #include "fdutil.h"
 #include "keys.h"
+#include "log.h"
+#include "proc.h"
 #include "secure.h"
 
 #define CAP (4 * SECURE_RAW_MIN)
@@ -51,7 +53,7 @@ struct tap {
 	struct secure_identity srv_id, usr_id;
 	const char *user;
 	struct leg leg[2];
-	pid_t child;
+	struct proc child;
 };
 
 static void die(const char *why)
@@ -109,31 +111,22 @@ static void leg_free(struct leg *l)
 	buf_free_secret(&l->plain);
 }
 
-static pid_t spawn(char **argv, int *to, int *from)
+/* SERVER-ARGV on pipes (lib/proc.c: the child gets fds 0-2 only). */
+static void spawn(struct proc *child, char **argv, int *to, int *from)
 {
 	int a[2], b[2];
-	pid_t pid;
+	struct proc_fdmap map[2];
 
-	if (pipe(a) < 0 || pipe(b) < 0)
+	if (pipe2(a, O_CLOEXEC) < 0 || pipe2(b, O_CLOEXEC) < 0)
 		die("pipe");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		dup2(a[0], 0);
-		dup2(b[1], 1);
-		close(a[0]);
-		close(a[1]);
-		close(b[0]);
-		close(b[1]);
-		execvp(argv[0], argv);
-		_exit(EXIT_PERM);
-	}
+	map[0] = (struct proc_fdmap){ 0, a[0] };
+	map[1] = (struct proc_fdmap){ 1, b[1] };
+	if (proc_spawn(child, argv, NULL, map, 2) < 0)
+		die("cannot run the server");
 	close(a[0]);
 	close(b[1]);
 	*to = a[1];
 	*from = b[0];
-	return pid;
 }
 
 /* Runs the handshake, then opens frames, recording the new plaintext. */
@@ -246,9 +239,10 @@ int main(int argc, char **argv)
 {
 	struct tap t;
 	const char *prefix = NULL, *skey = NULL, *ukey = NULL;
-	int c, to, from, st;
+	int c, to, from;
 
 	memset(&t, 0, sizeof t);
+	log_init("securetap");
 	signal(SIGPIPE, SIG_IGN);
 	while ((c = getopt(argc, argv, "+k:u:n:o:")) != -1) {
 		if (c == 'k')
@@ -269,7 +263,7 @@ int main(int argc, char **argv)
 	}
 	load(&t.srv, &t.srv_id, skey);
 	load(&t.usr, &t.usr_id, ukey);
-	t.child = spawn(argv + optind, &to, &from);
+	spawn(&t.child, argv + optind, &to, &from);
 	leg_init(&t.leg[FRONT], 0, 1);
 	leg_init(&t.leg[BACK], from, to);
 	t.leg[FRONT].s = secure_server_new(&t.srv_id, lookup, &t, 0);
@@ -285,7 +279,8 @@ int main(int argc, char **argv)
 		leg_free(&t.leg[i]);
 	keys_secret_wipe(&t.srv);
 	keys_secret_wipe(&t.usr);
-	if (waitpid(t.child, &st, 0) < 0)
+	if (proc_reap(&t.child, 1) != 1)
 		return EXIT_TEMP;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_TEMP;
+	proc_release(&t.child);
+	return proc_exit_code(t.child.status);
 }
