@@ -47,24 +47,25 @@ tree() {
 	ln -s /etc "$1/etc"
 }
 
-# ---- sftp: a tee in front of `handler sftp`; the harness sends its own
-# INIT, so the client's (9 bytes) is cut off. Mode 1: a writable root.
-cat >"$T/sftptap" <<EOF
+# tap RECORD PROTOCOL ARGS...: handler PROTOCOL ARGS, its input copied to
+# RECORD (sftp -D hands over one socket as stdin and stdout: handler would
+# make it non-blocking under tee, so its output goes through cat).
+cat >"$T/tap" <<EOF
 #!/bin/sh
-# sftptap RECORD ARGS...: handler sftp ARGS, its input copied to RECORD
-# (sftp -D hands over one socket as stdin and stdout: handler would make
-# it non-blocking under tee, so its output goes through cat)
 rec=\$1
 shift
-tee "\$rec" | "$HD" sftp "\$@" | cat
+tee "\$rec" | "$HD" "\$@" | cat
 EOF
-chmod +x "$T/sftptap"
+chmod +x "$T/tap"
+
+# ---- sftp: a tee in front of `handler sftp`; the harness sends its own
+# INIT, so the client's (9 bytes) is cut off. Mode 1: a writable root.
 openssh() { # NAME MODE: one sftp -b $T/batch session, cwd $T/local
 	tree "$T/root"
 	ro=""
 	[ "$2" = 0 ] && ro=-R
 	(cd "$T/local" && limit 30 sftp -b "$T/batch" \
-		-D "$T/sftptap $T/sftp.rec $ro $T/root" >"$T/sftp.out" 2>&1) ||
+		-D "$T/tap $T/sftp.rec sftp $ro $T/root" >"$T/sftp.out" 2>&1) ||
 		echo "# sftp $1 stopped early: $(grep -v '^handler:' "$T/sftp.out" | tail -n 2 | tr '\n' '|')"
 	seed sftp "rec_sftp_openssh_$1" "$2" "$T/sftp.rec" 9
 }
@@ -95,7 +96,7 @@ if have sftp; then
 fi
 if "$PY" -c 'import paramiko' 2>/dev/null; then
 	tree "$T/root"
-	limit 30 "$PY" - "$T/sftptap" "$T/sftp.rec" "$T/root" 2>/dev/null <<'EOF'
+	limit 30 "$PY" - "$T/tap" "$T/sftp.rec" sftp "$T/root" 2>/dev/null <<'EOF'
 # paramiko's own ways: prefetching get, pipelined put, attrs, readlink,
 # truncate, utime, posix-rename, statvfs, check of a missing path.
 import io, os, sys
@@ -170,14 +171,6 @@ seed handshake rec_hs_handler_refusal_nokey 002 "$T/refusal.s2c"
 # socket made by socat (libnbd's [ CMD ] would hand handler a listening
 # socket instead). Mode 1: the export is writable; the stream starts with
 # the client's flags.
-cat >"$T/nbdtap" <<EOF
-#!/bin/sh
-# nbdtap RECORD ARGS...: handler nbd ARGS, its input copied to RECORD
-rec=\$1
-shift
-tee "\$rec" | "$HD" nbd "\$@" | cat
-EOF
-chmod +x "$T/nbdtap"
 img() { # a 1 MiB image like the harness's: data at 64 KiB and at the end
 	rm -f "$T/disk.img"
 	truncate -s 1M "$T/disk.img"
@@ -187,7 +180,7 @@ img() { # a 1 MiB image like the harness's: data at 64 KiB and at the end
 NBD_DONE=0
 nbd_serve() { # NAME [-r]: a socket $T/NAME.sock serving $T/disk.img
 	bg socat UNIX-LISTEN:"$T/$1.sock",fork \
-		EXEC:"$T/nbdtap $T/nbd.rec $2 $T/disk.img" 2>>"$T/nbd.log"
+		EXEC:"$T/tap $T/nbd.rec nbd $2 $T/disk.img" 2>>"$T/nbd.log"
 	wait_sock "$T/$1.sock"
 }
 nbd_seed() { # NAME MODE: once the session's handler has ended
