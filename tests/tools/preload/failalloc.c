@@ -69,7 +69,7 @@ static struct {
 	fa_write_fn write;
 	int resolving;        /* inside dlsym: serve from the arena */
 	pid_t pid;            /* the process that counts */
-	int armed, arm_seen, arm_reads, reads, from;
+	int armed, arm_reads, reads, from;
 	char mark[128];
 	unsigned long fail, count, failed_at;
 	void *site[FA_SITES];
@@ -159,7 +159,7 @@ __attribute__((constructor)) static void fa_init(void)
 	} else if (arm && strncmp(arm, "log:", 4) == 0) {
 		snprintf(fa.mark, sizeof fa.mark, "%s", arm + 4);
 	} else {
-		fa.armed = fa.arm_seen = 1; /* no cue: from the start */
+		fa.armed = 1; /* no cue: from the start */
 	}
 	v = getenv("FAILALLOC_FAIL");
 	fa.fail = v ? strtoul(v, NULL, 10) : 0;
@@ -313,7 +313,7 @@ ssize_t read(int fd, void *buf, size_t n)
 	r = fa.read(fd, buf, n);
 	if (fd == 0 && r > 0 && !fa.armed && fa.arm_reads &&
 	    ++fa.reads >= fa.arm_reads)
-		fa.armed = fa.arm_seen = 1;
+		fa.armed = 1;
 	return r;
 }
 
@@ -331,7 +331,7 @@ ssize_t write(int fd, const void *buf, size_t n)
 		resolve();
 	if (fd == 2 && !fa.armed && fa.mark[0] &&
 	    memmem(buf, n, fa.mark, strlen(fa.mark)))
-		fa.armed = fa.arm_seen = 1;
+		fa.armed = 1;
 	return fa.write(fd, buf, n);
 }
 
@@ -362,7 +362,7 @@ static void report_line(int fd, unsigned long k)
 
 __attribute__((destructor)) static void fa_report(void)
 {
-	int fd;
+	int fd, armed = fa.armed;
 
 	if (!fa.report[0] || getpid() != fa.pid)
 		return;
@@ -370,7 +370,7 @@ __attribute__((destructor)) static void fa_report(void)
 	fd = open(fa.report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	if (fa.arm_seen)
+	if (armed)
 		fa.write(fd, "armed\n", 6);
 	for (unsigned long k = 1; k <= fa.count && k <= FA_SITES; k++)
 		report_line(fd, k);
