@@ -14,7 +14,8 @@ def readn(sk, n):
     while len(b) < n:
         x = sk.recv(n - len(b))
         if not x:
-            raise EOFError("connection closed")
+            raise EOFError("connection closed after %d of %d bytes"
+                           % (len(b), n))
         b += x
     return b
 

@@ -15,6 +15,9 @@ import socket
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pywire import readn, sstr as s, u32  # noqa: E402
+
 PROTO, PORT, NAME, ACKS, MODE, STATE = (sys.argv[1], int(sys.argv[2]),
                                          sys.argv[3], int(sys.argv[4]),
                                          sys.argv[5], sys.argv[6])
@@ -34,31 +37,13 @@ sk = socket.create_connection(("127.0.0.1", PORT), 5)
 sk.settimeout(20)
 
 
-def readn(n):
-    b = b""
-    while len(b) < n:
-        x = sk.recv(n - len(b))
-        if not x:
-            raise EOFError
-        b += x
-    return b
-
-
-def u32(v):
-    return struct.pack(">I", v)
-
-
-def s(b):
-    return u32(len(b)) + b
-
-
 if PROTO == "sftp":
     def pkt(t, body):
         return u32(len(body) + 1) + bytes([t]) + body
 
     def reply():
-        n = struct.unpack(">I", readn(4))[0]
-        return readn(n)
+        n = struct.unpack(">I", readn(sk, 4))[0]
+        return readn(sk, n)
 
     sk.sendall(pkt(1, u32(3)))
     reply()
@@ -75,17 +60,17 @@ if PROTO == "sftp":
         if r[0] != 101 or struct.unpack(">I", r[5:9])[0] != 0:
             raise ValueError("write refused")
 else:  # nbd, fixed newstyle, export "" with NBD_OPT_EXPORT_NAME
-    readn(8 + 8 + 2)
+    readn(sk, 8 + 8 + 2)
     sk.sendall(u32(1))  # FIXED_NEWSTYLE
     sk.sendall(b"IHAVEOPT" + u32(1) + u32(0))
-    readn(8 + 2 + 124)
+    readn(sk, 8 + 2 + 124)
 
     def send_write(i):
         sk.sendall(u32(0x25609513) + struct.pack(">HHQQI", 0, 1, i, i * CHUNK,
                                                   CHUNK) + pattern(i))
 
     def wait_ack():
-        r = readn(16)
+        r = readn(sk, 16)
         if struct.unpack(">I", r[:4])[0] != 0x67446698 or r[4:8] != b"\0\0\0\0":
             raise ValueError("write refused")
 

@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import sftp_raw as sr  # noqa: E402
+from pywire import readn  # noqa: E402
 from tap import ok, finish  # noqa: E402
 
 PROTO = sys.argv[1]
@@ -179,17 +180,6 @@ class NbdCut(Exception):
     pass
 
 
-def nbd_recv(s, n):
-    b = b""
-    while len(b) < n:
-        s.settimeout(10)
-        d = s.recv(n - len(b))
-        if not d:
-            raise NbdCut("server closed after %d of %d bytes" % (len(b), n))
-        b += d
-    return b
-
-
 def nbd_session(env):
     """Handshake (GO), WRITE x4, READ x4 checked, FLUSH, DISC. Returns
     (rc, errors, acked chunks, aborted?)."""
@@ -200,18 +190,19 @@ def nbd_session(env):
                              stdout=theirs, stderr=logf,
                              env=dict(os.environ, **env))
     theirs.close()
+    mine.settimeout(10)
     aborted = False
     try:
-        g = nbd_recv(mine, 18)
+        g = readn(mine, 18)
         if g[:8] != b"NBDMAGIC":
             raise NbdCut("bad greeting")
         mine.sendall(struct.pack(">I", 3))
         mine.sendall(b"IHAVEOPT" + struct.pack(">II", 7, 6) +
                      struct.pack(">IH", 0, 0))
         while True:
-            _, _, t, n = struct.unpack(">QIII", nbd_recv(mine, 20))
+            _, _, t, n = struct.unpack(">QIII", readn(mine, 20))
             if n:
-                nbd_recv(mine, n)
+                readn(mine, n)
             if t == 1:
                 break
             if t & 0x80000000:
@@ -221,7 +212,7 @@ def nbd_session(env):
             off = i * CHUNK
             mine.sendall(struct.pack(">IHHQQI", NBD_REQ, 0, 1, i, off, CHUNK) +
                          DATA[off:off + CHUNK])
-            m, err, hd = struct.unpack(">IIQ", nbd_recv(mine, 16))
+            m, err, hd = struct.unpack(">IIQ", readn(mine, 16))
             if err == 0:
                 acked.append(i)
             else:
@@ -229,19 +220,19 @@ def nbd_session(env):
         for i in range(4):
             off = i * CHUNK
             mine.sendall(struct.pack(">IHHQQI", NBD_REQ, 0, 0, 10 + i, off, CHUNK))
-            m, err, hd = struct.unpack(">IIQ", nbd_recv(mine, 16))
+            m, err, hd = struct.unpack(">IIQ", readn(mine, 16))
             if err:
                 errs.append("read: error %d" % err)
                 continue
-            got = nbd_recv(mine, CHUNK)
+            got = readn(mine, CHUNK)
             if i in acked and got != DATA[off:off + CHUNK]:
                 errs.append("WRONG data read back")
         mine.sendall(struct.pack(">IHHQQI", NBD_REQ, 0, 3, 20, 0, 0))
-        m, err, hd = struct.unpack(">IIQ", nbd_recv(mine, 16))
+        m, err, hd = struct.unpack(">IIQ", readn(mine, 16))
         if err:
             errs.append("flush: error %d" % err)
         mine.sendall(struct.pack(">IHHQQI", NBD_REQ, 0, 2, 21, 0, 0))
-    except (NbdCut, OSError) as x:
+    except (NbdCut, EOFError, OSError) as x:
         errs.append("cut: %s" % x)
         aborted = True
     mine.close()
