@@ -7,6 +7,8 @@
 #                               (N distinct ones, a line each: one python
 #                               start, which can take a second under load)
 #   wait_until CMD...           polls CMD until it succeeds (10 s at most)
+#   listening tcp|udp PORT      something is bound to PORT (ss; no probe
+#                               connection, so no session is started)
 #   wait_sock PATH              waits for a unix socket to appear (10 s)
 #   wait_lines FILE PATTERN N   waits for N lines matching PATTERN (20 s)
 #   run_ok NAME CMD...          ok if CMD exits 0 within 60 s (its output
@@ -80,6 +82,9 @@ for _ in range(200 * want):
     if len(got) == want:
         break
 PYEOF
+}
+listening() { # tcp|udp PORT
+	ss -Hln --"$1" "sport = :$2" 2>/dev/null | grep -q .
 }
 # Waits until a TCP port on 127.0.0.1 accepts connections (5 s at most).
 wait_tcp() {

@@ -55,7 +55,7 @@ pair() {
 		"$T/rec" "$T/s.code" "$T/s.err" $sh_ "$EP" -s "$s2c" -r "$T/s.dst" $sx \
 		2>"$T/srv.err"
 	srv=$T_LASTPID
-	wait_until udp_bound "$port" || fail "$name: curvecpserver not bound to $port"
+	wait_until listening udp "$port" || fail "$name: curvecpserver not bound to $port"
 	start=$(date +%s)
 	# shellcheck disable=SC2086
 	limit "$secs" curvecpclient srv "$PK" 127.0.0.1 "$port" $Z \
@@ -89,7 +89,6 @@ pair() {
 		fi
 	done
 }
-udp_bound() { [ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]; }
 logged() { # NAME FILE
 	if grep -q 'failure EOF' "$2"; then
 		ok "$1: failure EOF logged"

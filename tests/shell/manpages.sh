@@ -131,9 +131,6 @@ stop_servers() {
 	done
 	PAGE_PIDS=""
 }
-listening() { # tcp|udp PORT
-	ss -Hln --"$1" "sport = :$2" 2>/dev/null | grep -q .
-}
 in_w() { # CMD: runs sh -c CMD in $W with the examples' environment
 	(cd "$W" && HOME=$W/home USER=alice PATH=$W/bin:$PATH \
 		limit 20 sh -c "$1" <"$T/stdin" >"$T/ex.out" 2>"$T/ex.err")
